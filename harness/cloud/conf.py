@@ -1,0 +1,25 @@
+"""Configuration of the fake cloud: the nova.conf options its services read.
+
+Passed explicitly to every service instead of a global CONF, so that two
+clouds in one process (tests in parallel) never see each other's settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Config:
+    # [scheduler] max_attempts: one selected host plus max_attempts - 1 alternates.
+    max_attempts: int = 3
+    # [DEFAULT] migrate_max_retries: -1 retries live migration until no host is left.
+    migrate_max_retries: int = -1
+    # [filter_scheduler] host_subset_size
+    host_subset_size: int = 1
+    # [filter_scheduler] enabled_filters
+    enabled_filters: tuple[str, ...] = ("ComputeFilter",)
+    # [filter_scheduler] *_weight_multiplier; 1.0 spreads, negative values stack.
+    weight_multipliers: dict[str, float] = field(
+        default_factory=lambda: {"RAMWeigher": 1.0, "CPUWeigher": 1.0, "DiskWeigher": 1.0}
+    )

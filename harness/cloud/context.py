@@ -1,0 +1,32 @@
+"""Who is asking: nova.context.RequestContext, reduced to what the fake cloud uses."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+
+_request_ids = itertools.count(1)
+
+
+def _next_request_id() -> str:
+    return f"req-{next(_request_ids):08d}"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    user_id: str
+    project_id: str
+    is_admin: bool = False
+    request_id: str = field(default_factory=_next_request_id)
+
+    def elevated(self) -> RequestContext:
+        return dataclasses.replace(self, is_admin=True)
+
+    def new_request(self) -> RequestContext:
+        """The same user, for a new API request (with its own request_id)."""
+        return dataclasses.replace(self, request_id=_next_request_id())
+
+
+def get_admin_context() -> RequestContext:
+    return RequestContext(user_id="admin", project_id="admin", is_admin=True)

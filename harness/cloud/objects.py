@@ -1,0 +1,386 @@
+"""The fake cloud's data model, shaped and named as nova.objects.
+
+Persistent objects track which fields changed since they were last created,
+loaded or saved, the way Nova's versioned objects do: ``save()`` writes only
+when something changed, and code can ``obj_reset_changes()`` a field it set
+for its own use so that it is not written. Together with ``TRANSIENT`` fields
+(reset before writing, as ``RequestSpec._get_update_primitives`` does) this
+gives the same "what the API persisted is what a later move reads back"
+behaviour that bug #1718455 depends on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.cloud import exception
+
+if TYPE_CHECKING:
+    from harness.cloud.db import Database
+
+
+class NovaObject:
+    """Base class: change tracking and conversion to and from primitives."""
+
+    # Fields holding another object, so that loading rebuilds them.
+    NESTED: ClassVar[dict[str, type]] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            self.__dict__.setdefault("_changed_fields", set()).add(name)
+        object.__setattr__(self, name, value)
+
+    def obj_what_changed(self) -> set[str]:
+        return set(self.__dict__.get("_changed_fields", ()))
+
+    def obj_reset_changes(self, fields: list[str] | None = None) -> None:
+        changed = self.__dict__.setdefault("_changed_fields", set())
+        if fields is None:
+            changed.clear()
+        else:
+            changed.difference_update(fields)
+
+    def to_primitive(self) -> dict[str, Any]:
+        return {f.name: _to_primitive(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_primitive(cls, primitive: dict[str, Any]) -> Any:
+        values = dict(primitive)
+        for name, nested_cls in cls.NESTED.items():
+            value = values.get(name)
+            if value is not None:
+                values[name] = nested_cls.from_primitive(value)
+        obj = cls(**values)
+        obj.obj_reset_changes()
+        return obj
+
+    def obj_clone(self) -> Any:
+        return type(self).from_primitive(self.to_primitive())
+
+
+def _to_primitive(value: Any) -> Any:
+    if isinstance(value, NovaObject):
+        return value.to_primitive()
+    if isinstance(value, list):
+        return [_to_primitive(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_primitive(v) for k, v in value.items()}
+    return value
+
+
+class PersistentObject(NovaObject):
+    """An object with a table in the fake database."""
+
+    TABLE: ClassVar[str]
+    KEY: ClassVar[str] = "uuid"
+    # Per-request fields that are never written (Nova resets them on save).
+    TRANSIENT: ClassVar[tuple[str, ...]] = ()
+    # Whether save() rewrites every field rather than only the changed ones.
+    SAVE_WHOLE: ClassVar[bool] = False
+
+    _db: Database | None = None
+
+    def __trace__(self) -> str:
+        return str(self.db_key)[:8]
+
+    @property
+    def db_key(self) -> Any:
+        return getattr(self, self.KEY)
+
+    def create(self, db: Database) -> None:
+        db.create(self)
+
+    def save(self) -> None:
+        if self._db is None:
+            raise exception.NovaException(f"{type(self).__name__} was never created or loaded")
+        self._db.save(self)
+
+    def to_db_primitive(self) -> dict[str, Any]:
+        primitive = self.to_primitive()
+        for name in self.TRANSIENT:
+            primitive[name] = None
+        return primitive
+
+
+@dataclass
+class Flavor(PersistentObject):
+    TABLE = "flavors"
+    KEY = "flavorid"
+
+    flavorid: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    ephemeral_gb: int = 0
+    swap: int = 0
+    id: int | None = None
+    extra_specs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Destination(NovaObject):
+    """RequestSpec.requested_destination: a host (and node) to check only."""
+
+    host: str | None = None
+    node: str | None = None
+    cell: str | None = None
+
+
+@dataclass
+class SchedulerRetries(NovaObject):
+    num_attempts: int = 0
+    hosts: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class InstanceGroup(NovaObject):
+    uuid: str
+    name: str | None = None
+    policy: str | None = None
+    members: list[str] | None = None
+    hosts: list[str] | None = None
+
+
+@dataclass
+class RequestSpec(PersistentObject):
+    """What the scheduler needs to place an instance; persisted per instance."""
+
+    TABLE = "request_specs"
+    KEY = "instance_uuid"
+    # nova.objects.RequestSpec._get_update_primitives: "Don't persist these
+    # since they are per-request".
+    TRANSIENT = ("retry", "requested_destination", "ignore_hosts")
+    # The spec is one serialized column: any change rewrites all of it.
+    SAVE_WHOLE = True
+    NESTED: ClassVar[dict[str, type]] = {
+        "flavor": Flavor,
+        "requested_destination": Destination,
+        "retry": SchedulerRetries,
+        "instance_group": InstanceGroup,
+    }
+
+    instance_uuid: str
+    flavor: Flavor
+    num_instances: int = 1
+    image: dict[str, Any] = field(default_factory=dict)
+    project_id: str | None = None
+    user_id: str | None = None
+    availability_zone: str | None = None
+    ignore_hosts: list[str] | None = None
+    force_hosts: list[str] | None = None
+    force_nodes: list[str] | None = None
+    requested_destination: Destination | None = None
+    scheduler_hints: dict[str, list[str]] = field(default_factory=dict)
+    instance_group: InstanceGroup | None = None
+    retry: SchedulerRetries | None = None
+    limits: dict[str, Any] | None = None
+
+    def to_db_primitive(self) -> dict[str, Any]:
+        primitive = super().to_db_primitive()
+        # Don't persist the could-be-large and could-be-stale group data.
+        if primitive["instance_group"]:
+            primitive["instance_group"].update(members=None, hosts=None)
+        return primitive
+
+    def __trace__(self) -> str:
+        parts = [f"num_instances={self.num_instances}"]
+        if self.ignore_hosts:
+            parts.append(f"ignore_hosts={self.ignore_hosts}")
+        if self.requested_destination is not None and self.requested_destination.host:
+            parts.append(f"requested_destination={self.requested_destination.host}")
+        if self.force_hosts:
+            parts.append(f"force_hosts={self.force_hosts}")
+        return f"RequestSpec({', '.join(parts)})"
+
+    def reset_forced_destinations(self) -> None:
+        """Clear forced hosts/nodes for this request without persisting it."""
+        self.force_hosts = None
+        self.force_nodes = None
+        self.obj_reset_changes(["force_hosts", "force_nodes"])
+
+    @classmethod
+    def get_by_instance_uuid(cls, db: Database, instance_uuid: str) -> RequestSpec:
+        try:
+            return db.get(cls, instance_uuid)
+        except exception.ObjectNotFound:
+            raise exception.RequestSpecNotFound(instance_uuid=instance_uuid) from None
+
+
+@dataclass
+class Instance(PersistentObject):
+    TABLE = "instances"
+    NESTED: ClassVar[dict[str, type]] = {"flavor": Flavor}
+
+    uuid: str
+    display_name: str
+    flavor: Flavor
+    project_id: str
+    user_id: str
+    reservation_id: str
+    launch_index: int = 0
+    image_ref: str = ""
+    host: str | None = None
+    node: str | None = None
+    vm_state: str = "building"
+    task_state: str | None = "scheduling"
+    power_state: int = 0
+    availability_zone: str | None = None
+    fault: dict[str, Any] | None = None
+
+    def save(self, expected_task_state: list[str | None] | None = None) -> None:
+        """Save, refusing if the stored task_state is not an expected one."""
+        if expected_task_state is not None and self._db is not None:
+            stored = self._db.get(Instance, self.uuid)
+            if stored.task_state not in expected_task_state:
+                raise exception.UnexpectedTaskStateError(
+                    expected=expected_task_state, actual=stored.task_state
+                )
+        super().save()
+
+    @classmethod
+    def get_by_uuid(cls, db: Database, uuid: str) -> Instance:
+        try:
+            return db.get(cls, uuid)
+        except exception.ObjectNotFound:
+            raise exception.InstanceNotFound(instance_id=uuid) from None
+
+
+@dataclass
+class Migration(PersistentObject):
+    TABLE = "migrations"
+    KEY = "id"
+
+    uuid: str
+    instance_uuid: str
+    migration_type: str
+    status: str
+    source_compute: str | None = None
+    dest_compute: str | None = None
+    source_node: str | None = None
+    dest_node: str | None = None
+    old_instance_type_id: int | None = None
+    new_instance_type_id: int | None = None
+    project_id: str | None = None
+    user_id: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Service(PersistentObject):
+    TABLE = "services"
+    KEY = "host"
+
+    host: str
+    uuid: str
+    binary: str = "nova-compute"
+    disabled: bool = False
+    disabled_reason: str | None = None
+    forced_down: bool = False
+    id: int | None = None
+
+    @property
+    def is_up(self) -> bool:
+        # The servicegroup driver reports a service down when it misses its
+        # heartbeats; the fake cloud models that as forced_down.
+        return not self.forced_down
+
+
+@dataclass
+class ComputeNode(PersistentObject):
+    TABLE = "compute_nodes"
+    KEY = "hypervisor_hostname"
+
+    uuid: str
+    host: str
+    hypervisor_hostname: str
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    vcpus_used: int = 0
+    memory_mb_used: int = 0
+    local_gb_used: int = 0
+    cpu_allocation_ratio: float = 16.0
+    ram_allocation_ratio: float = 1.5
+    disk_allocation_ratio: float = 1.0
+    hypervisor_type: str = "fake"
+    hypervisor_version: int = 1000
+    id: int | None = None
+
+    @property
+    def free_ram_mb(self) -> int:
+        return self.memory_mb - self.memory_mb_used
+
+    @property
+    def free_disk_gb(self) -> int:
+        return self.local_gb - self.local_gb_used
+
+
+@dataclass
+class InstanceActionEvent(NovaObject):
+    event: str
+    result: str | None = None
+    details: str | None = None
+    traceback: str | None = None
+    host: str | None = None
+
+
+@dataclass
+class InstanceAction(PersistentObject):
+    """One API request on an instance and the events services recorded for it."""
+
+    TABLE = "instance_actions"
+    KEY = "id"
+    NESTED: ClassVar[dict[str, type]] = {}
+
+    action: str
+    instance_uuid: str
+    request_id: str
+    user_id: str | None = None
+    project_id: str | None = None
+    events: list[InstanceActionEvent] = field(default_factory=list)
+    id: int | None = None
+
+    @classmethod
+    def from_primitive(cls, primitive: dict[str, Any]) -> InstanceAction:
+        values = dict(primitive)
+        values["events"] = [InstanceActionEvent.from_primitive(e) for e in values["events"]]
+        obj = cls(**values)
+        obj.obj_reset_changes()
+        return obj
+
+
+@dataclass
+class Selection(NovaObject):
+    """One host chosen (or offered as alternate) by the scheduler."""
+
+    service_host: str
+    nodename: str
+    compute_node_uuid: str
+    cell_uuid: str | None = None
+    limits: dict[str, Any] | None = None
+    allocation_request: dict[str, Any] | None = None
+    allocation_request_version: str | None = None
+
+    def __trace__(self) -> str:
+        return self.service_host if self.service_host == self.nodename else (
+            f"{self.service_host}/{self.nodename}")
+
+    @classmethod
+    def from_host_state(
+        cls,
+        host_state: Any,
+        allocation_request: dict[str, Any] | None = None,
+        allocation_request_version: str | None = None,
+    ) -> Selection:
+        return cls(
+            service_host=host_state.host,
+            nodename=host_state.nodename,
+            compute_node_uuid=host_state.uuid,
+            cell_uuid=host_state.cell_uuid,
+            limits=dict(host_state.limits),
+            allocation_request=allocation_request,
+            allocation_request_version=allocation_request_version,
+        )

@@ -1,0 +1,215 @@
+"""The in-process message bus every service of the fake cloud talks through.
+
+Deterministic: a cast runs to completion before ``cast()`` returns, as with
+Nova's CastAsCallFixture, so a scenario's outcome is final when the API call
+returns. Unlike a call, a cast keeps its real semantics for errors: the caller
+never sees the result or the exception. Both are recorded in the trace, which
+is what a failing run prints so the reader can see where an error came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.cloud.objects import NovaObject
+
+
+class MessagingError(Exception):
+    """A message to a topic nobody serves: a wiring mistake, not a Nova error."""
+
+
+class HopKind(str, enum.Enum):
+    CALL = "call"
+    CAST = "cast"
+
+
+@dataclass
+class Hop:
+    """One message: who sent it, to what, with which key arguments, and how it ended."""
+
+    seq: int
+    depth: int
+    source: str
+    topic: str
+    method: str
+    kind: HopKind
+    args: dict[str, str]
+    result: str | None = None
+    error: BaseException | None = None
+    notes: list[str] = field(default_factory=list)
+    # Structured values behind the notes, for explaining failures.
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def render(self) -> list[str]:
+        indent = "  " * self.depth
+        args = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        cast = " (cast)" if self.kind is HopKind.CAST else ""
+        line = f"{self.seq:3d} {indent}{self.source} -> {self.topic}.{self.method}({args}){cast}"
+        if self.error is not None:
+            line += f" !! {type(self.error).__name__}: {self.error}"
+        elif self.result:
+            line += f" => {self.result}"
+        return [line] + [f"    {indent}  note: {note}" for note in self.notes]
+
+
+class Trace:
+    """The hops of one cloud, in the order they started."""
+
+    def __init__(self) -> None:
+        self.hops: list[Hop] = []
+        self._open: list[Hop] = []
+
+    def __iter__(self) -> Iterator[Hop]:
+        return iter(self.hops)
+
+    def __len__(self) -> int:
+        return len(self.hops)
+
+    def mark(self) -> int:
+        return len(self.hops)
+
+    def since(self, mark: int) -> list[Hop]:
+        return self.hops[mark:]
+
+    def render(self, hops: list[Hop] | None = None) -> str:
+        return "\n".join(line for hop in (self.hops if hops is None else hops)
+                         for line in hop.render())
+
+    def note(self, text: str, **facts: Any) -> None:
+        """Attach an explanation (and the values behind it) to the message being handled."""
+        if self._open:
+            self._open[-1].notes.append(text)
+            self._open[-1].facts.update(facts)
+
+    def _start(self, hop: Hop) -> None:
+        self.hops.append(hop)
+        self._open.append(hop)
+
+    def _finish(self) -> None:
+        self._open.pop()
+
+    @property
+    def depth(self) -> int:
+        return len(self._open)
+
+
+def summarize(value: Any) -> str:
+    """A short, stable rendering of an argument or result for the trace."""
+    trace_repr = getattr(value, "__trace__", None)
+    if trace_repr is not None:
+        return trace_repr()
+    if isinstance(value, str):
+        return short_id(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(summarize(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{summarize(k)}: {summarize(v)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value):
+        return type(value).__name__
+    return repr(value)
+
+
+def short_id(value: str) -> str:
+    """UUIDs are shortened to their first 8 characters; other strings kept."""
+    if len(value) == 36 and value.count("-") == 4:
+        return value[:8]
+    return value
+
+
+def serialize(value: Any) -> Any:
+    """Copy objects crossing the bus, as Nova's RPC serializer does.
+
+    The receiver gets its own object with the sender's pending changes, so it
+    can save them, but nothing it does in memory leaks back to the sender.
+    """
+    if isinstance(value, NovaObject):
+        clone = value.obj_clone()
+        clone.__dict__["_changed_fields"] = value.obj_what_changed()
+        clone._db = getattr(value, "_db", None)
+        return clone
+    if isinstance(value, list):
+        return [serialize(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(serialize(v) for v in value)
+    if isinstance(value, dict):
+        return {k: serialize(v) for k, v in value.items()}
+    return value
+
+
+class Bus:
+    def __init__(self) -> None:
+        self._endpoints: dict[str, object] = {}
+        self.trace = Trace()
+
+    def register(self, topic: str, endpoint: object) -> None:
+        if topic in self._endpoints:
+            raise MessagingError(f"topic {topic!r} is already served")
+        self._endpoints[topic] = endpoint
+
+    def unregister(self, topic: str) -> None:
+        self._endpoints.pop(topic, None)
+
+    def serves(self, topic: str) -> bool:
+        return topic in self._endpoints
+
+    def client(self, source: str) -> RPCClient:
+        return RPCClient(self, source)
+
+    def dispatch(
+        self,
+        source: str,
+        topic: str,
+        method: str,
+        kind: HopKind,
+        trace_args: dict[str, Any],
+        kwargs: dict[str, Any],
+        trace_result: Callable[[Any], str] = summarize,
+    ) -> Any:
+        try:
+            endpoint = self._endpoints[topic]
+        except KeyError:
+            raise MessagingError(f"no service listens on topic {topic!r}") from None
+        hop = Hop(
+            seq=len(self.trace) + 1,
+            depth=self.trace.depth,
+            source=source,
+            topic=topic,
+            method=method,
+            kind=kind,
+            args={k: summarize(v) for k, v in trace_args.items()},
+        )
+        self.trace._start(hop)
+        try:
+            result = serialize(getattr(endpoint, method)(**serialize(kwargs)))
+        except Exception as exc:
+            hop.error = exc
+            if kind is HopKind.CALL:
+                raise
+            return None
+        else:
+            if result is not None:
+                hop.result = trace_result(result)
+            return result if kind is HopKind.CALL else None
+        finally:
+            self.trace._finish()
+
+
+class RPCClient:
+    """How one service sends messages; ``trace`` names the arguments worth showing."""
+
+    def __init__(self, bus: Bus, source: str) -> None:
+        self.bus = bus
+        self.source = source
+
+    def call(self, topic: str, method: str, trace: dict[str, Any] | None = None,
+             trace_result: Callable[[Any], str] = summarize, **kwargs: Any) -> Any:
+        return self.bus.dispatch(self.source, topic, method, HopKind.CALL, trace or {}, kwargs,
+                                 trace_result)
+
+    def cast(self, topic: str, method: str, trace: dict[str, Any] | None = None,
+             **kwargs: Any) -> None:
+        self.bus.dispatch(self.source, topic, method, HopKind.CAST, trace or {}, kwargs)

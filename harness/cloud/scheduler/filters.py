@@ -1,0 +1,45 @@
+"""Host filters (nova/scheduler/filters/).
+
+Resources are not filtered here: as in Nova since Stein, placement only offers
+allocation candidates for hosts where the request fits, and the claim in
+placement is the final word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from harness.cloud.objects import RequestSpec
+
+if TYPE_CHECKING:
+    from harness.cloud.scheduler.host_manager import HostState
+
+
+class BaseHostFilter:
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        raise NotImplementedError
+
+    def filter_all(self, hosts: Iterable[HostState], spec_obj: RequestSpec) -> list[HostState]:
+        return [h for h in hosts if self.host_passes(h, spec_obj)]
+
+
+class ComputeFilter(BaseHostFilter):
+    """Only hosts whose compute service is up and enabled."""
+
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        return host_state.service_up and not host_state.service_disabled
+
+
+FILTERS: dict[str, type[BaseHostFilter]] = {
+    cls.__name__: cls for cls in (ComputeFilter,)
+}
+
+
+def get_filter(name: str) -> BaseHostFilter:
+    try:
+        return FILTERS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown filter {name!r}; the fake cloud has: {', '.join(sorted(FILTERS))}"
+        ) from None

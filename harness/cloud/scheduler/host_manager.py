@@ -1,0 +1,123 @@
+"""HostState and HostManager (nova/scheduler/host_manager.py).
+
+The host manager turns compute nodes into HostState objects and narrows them
+down for one request: requested destination, ignored hosts, forced hosts and
+nodes (in that order, as Nova does), then the enabled filters, then weighers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.cloud.conf import Config
+from harness.cloud.context import RequestContext
+from harness.cloud.db import Database
+from harness.cloud.objects import ComputeNode, RequestSpec, Service
+from harness.cloud.scheduler import filters, weights
+
+
+@dataclass(eq=False)
+class HostState:
+    host: str
+    nodename: str
+    uuid: str
+    service_up: bool
+    service_disabled: bool
+    vcpus_total: int
+    vcpus_used: int
+    total_usable_ram_mb: int
+    free_ram_mb: int
+    free_disk_mb: int
+    cpu_allocation_ratio: float
+    ram_allocation_ratio: float
+    disk_allocation_ratio: float
+    hypervisor_type: str
+    hypervisor_version: int
+    cell_uuid: str | None = None
+    num_instances: int = 0
+    instances: dict[str, Any] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)
+    allocation_candidates: list[dict[str, Any]] = field(default_factory=list)
+    updated: bool | None = True
+
+    @classmethod
+    def from_compute_node(cls, node: ComputeNode, service: Service) -> HostState:
+        return cls(
+            host=node.host,
+            nodename=node.hypervisor_hostname,
+            uuid=node.uuid,
+            service_up=service.is_up,
+            service_disabled=service.disabled,
+            vcpus_total=node.vcpus,
+            vcpus_used=node.vcpus_used,
+            total_usable_ram_mb=node.memory_mb,
+            free_ram_mb=node.free_ram_mb,
+            free_disk_mb=node.free_disk_gb * 1024,
+            cpu_allocation_ratio=node.cpu_allocation_ratio,
+            ram_allocation_ratio=node.ram_allocation_ratio,
+            disk_allocation_ratio=node.disk_allocation_ratio,
+            hypervisor_type=node.hypervisor_type,
+            hypervisor_version=node.hypervisor_version,
+        )
+
+    def consume_from_request(self, spec_obj: RequestSpec) -> None:
+        """Account for an instance placed here, so later picks in the request see it."""
+        flavor = spec_obj.flavor
+        self.free_ram_mb -= flavor.memory_mb
+        self.free_disk_mb -= (flavor.root_gb + flavor.ephemeral_gb) * 1024 + flavor.swap
+        self.vcpus_used += flavor.vcpus
+        self.num_instances += 1
+
+    def __trace__(self) -> str:
+        return self.host if self.host == self.nodename else f"{self.host}/{self.nodename}"
+
+    def __repr__(self) -> str:
+        return f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB"
+
+
+class HostManager:
+    def __init__(self, db: Database, config: Config) -> None:
+        self.db = db
+        self.enabled_filters = [filters.get_filter(name) for name in config.enabled_filters]
+        self.weighers = weights.get_weighers(config.weight_multipliers)
+
+    def get_host_states_by_uuids(
+        self, context: RequestContext, compute_uuids: list[str] | None, spec_obj: RequestSpec
+    ) -> Iterator[HostState]:
+        services = {s.host: s for s in self.db.query(Service)}
+        for node in self.db.query(ComputeNode):
+            if compute_uuids is not None and node.uuid not in compute_uuids:
+                continue
+            service = services.get(node.host)
+            if service is not None:
+                yield HostState.from_compute_node(node, service)
+
+    def get_filtered_hosts(
+        self, hosts: Iterable[HostState], spec_obj: RequestSpec, index: int = 0
+    ) -> list[HostState]:
+        requested = spec_obj.requested_destination
+        if requested is not None and requested.host:
+            hosts = [h for h in hosts if h.host == requested.host
+                     and (not requested.node or h.nodename == requested.node)]
+        ignore_hosts = [h.lower() for h in spec_obj.ignore_hosts or []]
+        force_hosts = [h.lower() for h in spec_obj.force_hosts or []]
+        force_nodes = spec_obj.force_nodes or []
+        hosts = [h for h in hosts if h.host.lower() not in ignore_hosts]
+        if force_hosts:
+            hosts = [h for h in hosts if h.host.lower() in force_hosts]
+        if force_nodes:
+            hosts = [h for h in hosts if h.nodename in force_nodes]
+        check_type = spec_obj.scheduler_hints.get("_nova_check_type")
+        if (force_hosts or force_nodes) and not check_type:
+            # Forcing a host or node skips the filters, as in Nova.
+            return hosts
+        for host_filter in self.enabled_filters:
+            hosts = host_filter.filter_all(hosts, spec_obj)
+        return hosts
+
+    def get_weighed_hosts(
+        self, hosts: list[HostState], spec_obj: RequestSpec
+    ) -> list[weights.WeighedHost]:
+        return weights.weigh(self.weighers, hosts, spec_obj)
