@@ -121,7 +121,7 @@ class APIFixture(_ServiceFixture):
 
     topic = API_TOPIC
 
-    def __init__(self, bus: Bus, db: Database, project_id: str = "6f70656e737461636b20342065766572",
+    def __init__(self, bus: Bus, db: Database, project_id: str = "fake-project",
                  user_id: str = "fake-user") -> None:
         super().__init__(bus)
         self.db = db

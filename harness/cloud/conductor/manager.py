@@ -46,7 +46,7 @@ class ComputeTaskManager:
         except Exception as exc:
             self._bury_in_cell0(instance_uuids, exc)
             return
-        for request_spec, host_list in zip(request_specs, host_lists):
+        for request_spec, host_list in zip(request_specs, host_lists, strict=True):
             instance = Instance.get_by_uuid(self.db, request_spec.instance_uuid)
             selected = host_list[0]
             self.compute_rpcapi.build_and_run_instance(

@@ -194,7 +194,7 @@ class SchedulerManager:
             # The selected hosts consumed resources: weigh again for the alternates.
             hosts = self._get_sorted_hosts(spec_obj, hosts, index)
         selections_to_return = []
-        for selected_host, alloc_req in zip(selected_hosts, selected_alloc_reqs):
+        for selected_host, alloc_req in zip(selected_hosts, selected_alloc_reqs, strict=True):
             selected_plus_alts = [Selection.from_host_state(
                 selected_host, alloc_req, allocation_request_version)]
             for host in hosts:

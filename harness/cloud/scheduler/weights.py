@@ -54,5 +54,5 @@ def weigh(
     for raw, multiplier in weighers:
         for i, value in enumerate(_normalize([raw(h) for h in hosts])):
             totals[i] += multiplier * value
-    weighed = [WeighedHost(h, w) for h, w in zip(hosts, totals)]
+    weighed = [WeighedHost(h, w) for h, w in zip(hosts, totals, strict=True)]
     return sorted(weighed, key=lambda w: w.weight, reverse=True)

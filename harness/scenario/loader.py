@@ -1,0 +1,300 @@
+"""Finding, reading and validating scenario files.
+
+A file is checked in three passes: TOML syntax, the JSON schema
+(schema.json), then references between its parts (flavors, hosts, servers).
+Every problem is reported as ``file:line: key.path: what was expected``;
+nothing is run from a file that has one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from harness.scenario.model import (
+    CloudDef,
+    CreateStep,
+    Expect,
+    FlavorDef,
+    HostDef,
+    LiveMigrateStep,
+    MigrationExpect,
+    Scenario,
+    ServerExpect,
+    SetServiceStep,
+    Step,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    key_path: KeyPath
+    message: str
+    line: int | None = None
+
+    def render(self, path: Path) -> str:
+        where = f"{path}:{self.line}" if self.line else str(path)
+        key = _dotted(self.key_path)
+        return f"{where}: {key + ': ' if key else ''}{self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be run, with every problem found in it."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(p.render(path) for p in problems))
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Scenario files named by ``paths``: files as given, directories searched for *.toml."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.rglob("*.toml")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ScenarioError(path, [Problem((), "no such file or directory")])
+    return found
+
+
+def load_scenario(path: Path, root: Path | None = None) -> Scenario:
+    """Read and validate one file; its id is its path below ``root``, without .toml."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, [Problem((), f"cannot read: {exc}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        raise ScenarioError(path, [Problem(
+            (), f"not valid TOML: {exc}", int(match.group(1)) if match else None)]) from None
+
+    problems = _schema_problems(data) or _reference_problems(data)
+    if problems:
+        lines = KeyLines(text)
+        raise ScenarioError(path, [
+            Problem(p.key_path, p.message, lines.find(p.key_path)) for p in problems])
+    return _build(data, path, _scenario_id(path, root))
+
+
+def _scenario_id(path: Path, root: Path | None) -> str:
+    try:
+        relative = path.resolve().relative_to(root.resolve()) if root else Path(path.name)
+    except ValueError:
+        relative = Path(path.name)
+    return relative.with_suffix("").as_posix()
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(resources.files("harness.scenario").joinpath("schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _schema_problems(data: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for error in _validator().iter_errors(data):
+        # A oneOf error wraps one error per branch; the deepest is the branch
+        # the author meant ("vcpus must be an integer", not "host must be a string").
+        specific = max(_leaves(error), key=lambda e: len(e.absolute_path))
+        problems.append(Problem(tuple(specific.absolute_path), _expected(specific)))
+    return sorted(problems, key=lambda p: [str(k) for k in p.key_path])
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+    if not error.context:
+        yield error
+    for sub in error.context:
+        yield from _leaves(sub)
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f"{error.message} (expected {description})" if description else error.message
+
+
+def _reference_problems(data: dict[str, Any]) -> list[Problem]:
+    """What the schema cannot see: names that must refer to something defined."""
+    problems: list[Problem] = []
+    hosts = [h if isinstance(h, str) else h["name"] for h in data["cloud"]["hosts"]]
+    flavors = [f["name"] for f in data["cloud"]["flavors"]]
+    for kind, names in (("hosts", hosts), ("flavors", flavors)):
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                problems.append(Problem(("cloud", kind, i), f"duplicate name {name!r}"))
+    servers = 0
+    for i, step in enumerate(data["steps"]):
+        at = ("steps", i)
+        action = step["action"]
+        expect = step.get("expect", {})
+        if action == "create":
+            if step["flavor"] not in flavors:
+                problems.append(Problem((*at, "flavor"), f"unknown flavor {step['flavor']!r}; "
+                                        f"expected one of {flavors}"))
+            servers += step.get("count", 1)
+        elif action == "live-migrate":
+            if step["server"] >= servers:
+                problems.append(Problem((*at, "server"), _no_such_server(step["server"], servers)))
+            host = step.get("host")
+            if host == "@other" and len(hosts) != 2:
+                problems.append(Problem((*at, "host"), "@other needs a cloud of exactly two "
+                                        "hosts; expected a host name"))
+            elif host is not None and host != "@other" and host not in hosts:
+                problems.append(Problem((*at, "host"), f"expected @other or one of {hosts}"))
+        elif step["host"] not in hosts:
+            problems.append(Problem((*at, "host"), f"expected one of {hosts}"))
+        problems.extend(_expect_problems(at, action, step, expect, hosts))
+    return problems
+
+
+def _no_such_server(index: int, created: int) -> str:
+    if not created:
+        return "no server exists yet: expected a create step before this one"
+    expected = "0" if created == 1 else f"a number from 0 to {created - 1}"
+    return f"server {index} is not created by an earlier step; expected {expected}"
+
+
+def _expect_problems(at: KeyPath, action: str, step: dict[str, Any], expect: dict[str, Any],
+                     hosts: list[str]) -> Iterator[Problem]:
+    allowed: set[str] = set()
+    if action == "live-migrate":
+        allowed = {"@source", "@not-source"} | ({"@target"} if "host" in step else set())
+    refs = [(("server", "host"), expect.get("server", {}).get("host"))]
+    if isinstance(expect.get("migration"), dict):
+        refs += [(("migration", k), expect["migration"].get(k)) for k in ("source", "dest")]
+    for key, ref in refs:
+        if ref is None:
+            continue
+        if ref.startswith("@") and ref not in allowed:
+            also = "".join(f", {a}" for a in sorted(allowed))
+            yield Problem((*at, "expect", *key),
+                          f"{ref} has no meaning in a {action} step here; "
+                          f"expected a host name{also}")
+        elif not ref.startswith("@") and ref not in hosts:
+            yield Problem((*at, "expect", *key), f"expected one of {hosts}")
+    if action != "live-migrate" and expect.get("migration"):
+        yield Problem((*at, "expect", "migration"), f"a {action} step creates no migration; "
+                      "expected false or nothing")
+    if action == "set-service":
+        for key in ("server", "request_spec"):
+            if key in expect:
+                yield Problem((*at, "expect", key), "a set-service step acts on no server")
+
+
+def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
+    meta = data["scenario"]
+    cloud = CloudDef(
+        hosts=tuple(HostDef(name=h) if isinstance(h, str) else HostDef(**h)
+                    for h in data["cloud"]["hosts"]),
+        flavors=tuple(FlavorDef(**f) for f in data["cloud"]["flavors"]),
+    )
+    return Scenario(
+        id=scenario_id, path=path, title=meta["title"], cloud=cloud,
+        steps=tuple(_build_step(i, s) for i, s in enumerate(data["steps"])),
+        description=meta.get("description", ""), bugs=tuple(meta.get("bugs", ())),
+    )
+
+
+def _build_step(index: int, raw: dict[str, Any]) -> Step:
+    params = {k: v for k, v in raw.items() if k not in ("action", "expect", "as")}
+    common = {"index": index, "expect": _build_expect(raw.get("expect", {})),
+              "actor": raw.get("as", "admin")}
+    step_cls = {"create": CreateStep, "live-migrate": LiveMigrateStep,
+                "set-service": SetServiceStep}[raw["action"]]
+    return step_cls(**common, **params)
+
+
+def _build_expect(raw: dict[str, Any]) -> Expect:
+    migration = raw.get("migration")
+    return Expect(
+        api_status=raw.get("api_status"),
+        error=raw.get("error", "none"),
+        server=ServerExpect(**raw["server"]) if "server" in raw else None,
+        migration=MigrationExpect(**migration) if isinstance(migration, dict) else migration,
+        num_instances=raw.get("request_spec", {}).get("num_instances"),
+        allocations=raw.get("allocations", "consistent"),
+    )
+
+
+def _dotted(key_path: KeyPath) -> str:
+    out = ""
+    for key in key_path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+class KeyLines:
+    """Which line of a TOML text defines a key path, as far as a line scan can tell.
+
+    Knows tables, arrays of tables, ``key = value`` lines and inline tables
+    and arrays on one line; a path it cannot place exactly gets the line of
+    its nearest known parent.
+    """
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    _KEY = re.compile(r'^\s*("?[A-Za-z0-9_.-]+"?)\s*=\s*(.*)$')
+    _INLINE_KEY = re.compile(r'([A-Za-z0-9_-]+)\s*=')
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[KeyPath, int] = {}
+        counts: dict[KeyPath, int] = {}
+        table: KeyPath = ()
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header:
+                table = self._resolve(header.group(2).split("."), counts,
+                                      is_array=header.group(1) == "[[")
+                self.lines.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key and not line.lstrip().startswith("#"):
+                path = (*table, key.group(1).strip('"'))
+                self.lines.setdefault(path, number)
+                self._inline(path, key.group(2), number)
+
+    def _resolve(self, parts: list[str], counts: dict[KeyPath, int], is_array: bool
+                 ) -> KeyPath:
+        resolved: KeyPath = ()
+        for i, part in enumerate(parts):
+            resolved = (*resolved, part.strip().strip('"'))
+            last = i == len(parts) - 1
+            if last and is_array:
+                counts[resolved] = counts.get(resolved, 0) + 1
+            if resolved in counts:
+                resolved = (*resolved, counts[resolved] - 1)
+        return resolved
+
+    def _inline(self, path: KeyPath, value: str, number: int) -> None:
+        if value.startswith("{"):
+            for inner in self._INLINE_KEY.findall(value):
+                self.lines.setdefault((*path, inner), number)
+        elif value.startswith("[") and value.rstrip().endswith("]"):
+            for i in range(value.count(",") + 1):
+                self.lines.setdefault((*path, i), number)
+
+    def find(self, key_path: KeyPath) -> int | None:
+        for end in range(len(key_path), -1, -1):
+            if key_path[:end] in self.lines:
+                return self.lines[key_path[:end]]
+        return None
