@@ -18,7 +18,6 @@ from typing import Literal
 
 from harness.cloud.virt import NodeResources
 
-
 # A host's size and ratios default to the fake driver's, which follow nova.conf.
 _DEFAULT = NodeResources()
 

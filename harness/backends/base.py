@@ -1,0 +1,51 @@
+"""The protocol between the scenario runner and a cloud to run scenarios on.
+
+A backend opens a cloud for a scenario; the runner drives it only through
+the compute API clients (the same JSON a Nova user sends, with the method
+names of Nova's functional test client) and observes the few things the API
+does not show: the persisted RequestSpec and placement allocations.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from harness.scenario.model import Scenario
+
+# consumer UUID -> provider name -> resource class -> amount
+RawAllocations = dict[str, dict[str, dict[str, int]]]
+
+
+class CloudHandle(Protocol):
+    admin_api: Any
+    api: Any
+    image_ref: str
+    # Exceptions the API clients raise for error responses (with .response.status_code).
+    api_errors: tuple[type[Exception], ...]
+    # How long to wait for a step to settle, and how often to look. A cloud
+    # whose API calls return with the work done (the fake one) waits 0.
+    poll_timeout: float
+    poll_interval: float
+
+    def num_instances(self, server_id: str) -> int:
+        """RequestSpec.num_instances as persisted for the server."""
+
+    def allocations(self) -> RawAllocations:
+        """Every consumer's allocations, by provider name."""
+
+    def mark(self) -> Any:
+        """A point in the cloud's record of events, for trace_since/explain_since."""
+
+    def trace_since(self, mark: Any) -> str:
+        """What the services did since the mark, for a reader."""
+
+    def explain_since(self, mark: Any) -> list[str]:
+        """Why things failed since the mark, as far as the cloud can tell."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def open(self, scenario: Scenario, scheduler: str) -> AbstractContextManager[CloudHandle]:
+        """A cloud built as the scenario says, torn down when the context exits."""

@@ -1,0 +1,72 @@
+"""The built-in fake cloud as a backend for scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from harness.backends.base import RawAllocations
+from harness.cloud.api.client import API_TOPIC, OpenStackApiException
+from harness.cloud.explain import explain
+from harness.cloud.objects import RequestSpec
+from harness.cloud.rpc import Hop
+from harness.cloud.virt import NodeResources
+from harness.fixtures import CloudFixture, HostSpec
+from harness.scenario.model import HostDef, Scenario
+
+
+def host_spec(host: HostDef) -> HostSpec:
+    return HostSpec(host.name, {host.name: NodeResources(
+        vcpus=host.vcpus, memory_mb=host.memory_mb, local_gb=host.disk_gb,
+        reserved_host_memory_mb=host.reserved_host_memory_mb,
+        cpu_allocation_ratio=host.cpu_allocation_ratio,
+        ram_allocation_ratio=host.ram_allocation_ratio,
+        disk_allocation_ratio=host.disk_allocation_ratio)})
+
+
+class FakeCloudHandle:
+    # Glance's fixture image in Nova's tests; the fake cloud accepts any image.
+    image_ref = "155d900f-4e14-4e4c-a73d-069cbf4541e6"
+    api_errors = (OpenStackApiException,)
+    # Casts run to completion before the API answers: nothing to wait for.
+    poll_timeout = 0.0
+    poll_interval = 0.0
+
+    def __init__(self, cloud: CloudFixture) -> None:
+        self.cloud = cloud
+        self.admin_api = cloud.admin_api
+        self.api = cloud.api
+
+    def num_instances(self, server_id: str) -> int:
+        return RequestSpec.get_by_instance_uuid(self.cloud.db, server_id).num_instances
+
+    def allocations(self) -> RawAllocations:
+        providers = self.cloud.placement.providers
+        return {consumer_uuid: {providers[rp].name: dict(resources)
+                                for rp, resources in consumer.allocations.items()}
+                for consumer_uuid, consumer in self.cloud.placement.consumers.items()}
+
+    def mark(self) -> int:
+        return self.cloud.trace.mark()
+
+    def trace_since(self, mark: int) -> str:
+        return self.cloud.trace.render([h for h in self.cloud.trace.since(mark)
+                                        if not _is_observation(h)])
+
+    def explain_since(self, mark: int) -> list[str]:
+        return explain(self.cloud.trace.since(mark))
+
+
+def _is_observation(hop: Hop) -> bool:
+    """The runner's own reads through the API: not part of what the step did."""
+    return hop.topic == API_TOPIC and hop.method.startswith("get_")
+
+
+class FakeCloudBackend:
+    name = "fake"
+
+    @contextmanager
+    def open(self, scenario: Scenario, scheduler: str) -> Iterator[FakeCloudHandle]:
+        with CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
+                          scheduler=scheduler) as cloud:
+            yield FakeCloudHandle(cloud)

@@ -1,0 +1,166 @@
+"""Judging an Outcome against its scenario's expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.scenario.model import (
+    CreateStep,
+    Expect,
+    LiveMigrateStep,
+    MigrationExpect,
+    Scenario,
+    ServerExpect,
+    Step,
+)
+from harness.scenario.outcome import Allocations, Outcome, ServerState, StepOutcome
+
+SUCCESS_STATUS = {"create": 202, "live-migrate": 202, "set-service": 200}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    what: str
+    expected: str
+    observed: str
+
+    def render(self) -> str:
+        return f"{self.what}: expected {self.expected}, observed {self.observed}"
+
+
+@dataclass
+class StepVerdict:
+    outcome: StepOutcome
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    outcome: Outcome
+    steps: list[StepVerdict]
+
+    @property
+    def passed(self) -> bool:
+        return not any(s.mismatches for s in self.steps)
+
+    @property
+    def failed_steps(self) -> list[StepVerdict]:
+        return [s for s in self.steps if s.mismatches]
+
+
+def check(outcome: Outcome) -> Verdict:
+    return Verdict(outcome, [StepVerdict(s, list(_check_step(outcome.scenario, s)))
+                             for s in outcome.steps])
+
+
+def _check_step(scenario: Scenario, result: StepOutcome):
+    step, expect = result.step, result.step.expect
+    expected_status = expect.api_status or SUCCESS_STATUS[step.action]
+    if result.api_status != expected_status:
+        observed = str(result.api_status)
+        if result.api_message:
+            observed += f" ({result.api_message})"
+        yield Mismatch("api_status", str(expected_status), observed)
+    if not result.settled:
+        yield Mismatch("settled", "the step to finish", "it was still in progress at the timeout")
+    observed_error = (f"{result.error_class}: {result.error_message}"
+                      if result.error_class else "none")
+    if (result.error_class or "none") != expect.error:
+        yield Mismatch("error", expect.error, observed_error)
+    if expect.server is not None:
+        for server in result.servers:
+            yield from _check_server(expect.server, server, result, len(result.servers) > 1)
+    yield from _check_migration(expect, result)
+    if expect.num_instances is not None:
+        for index, num in result.num_instances.items():
+            if num != expect.num_instances:
+                yield Mismatch(f"request_spec.num_instances of server {index}",
+                               str(expect.num_instances), str(num))
+    if expect.allocations == "consistent":
+        yield from _check_allocations(scenario, result)
+
+
+def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,
+                  name_it: bool):
+    prefix = f"server {server.index}" if name_it else "server"
+    if expect.status is not None and server.status != expect.status:
+        yield Mismatch(f"{prefix}.status", expect.status, server.status)
+    if expect.host is not None and not _host_matches(expect.host, server.host, result):
+        yield Mismatch(f"{prefix}.host", _describe_ref(expect.host, result), str(server.host))
+
+
+def _check_migration(expect: Expect, result: StepOutcome):
+    migration = result.migration
+    if expect.migration is False:
+        if migration is not None:
+            yield Mismatch("migration", "none to be created",
+                           f"a {migration.type} in status {migration.status}")
+        return
+    if not isinstance(expect.migration, MigrationExpect):
+        return
+    if migration is None:
+        yield Mismatch("migration", "a migration record", "none was created")
+        return
+    wanted = expect.migration
+    for what, want, got in (("status", wanted.status, migration.status),
+                            ("type", wanted.type, migration.type)):
+        if want is not None and want != got:
+            yield Mismatch(f"migration.{what}", repr(want), repr(got))
+    for what, ref, got in (("source", wanted.source, migration.source),
+                           ("dest", wanted.dest, migration.dest)):
+        if ref is not None and not _host_matches(ref, got, result):
+            yield Mismatch(f"migration.{what}", _describe_ref(ref, result), str(got))
+
+
+def _host_matches(ref: str, host: str | None, result: StepOutcome) -> bool:
+    if ref == "@not-source":
+        return host is not None and host != result.refs.get("@source")
+    return host == result.refs.get(ref, ref)
+
+
+def _describe_ref(ref: str, result: StepOutcome) -> str:
+    if ref == "@not-source":
+        return f"a host other than {result.refs.get('@source')} (@not-source)"
+    if ref.startswith("@"):
+        return f"{result.refs.get(ref)} ({ref})"
+    return ref
+
+
+def flavor_resources(scenario: Scenario, flavor_name: str) -> dict[str, int]:
+    flavor = scenario.cloud.flavor(flavor_name)
+    amounts = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb, "DISK_GB": flavor.disk_gb}
+    return {rc: amount for rc, amount in amounts.items() if amount}
+
+
+def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...]) -> Allocations:
+    """Each server placed on a node holds exactly its flavor there; nothing else holds anything."""
+    return {f"server {s.index}": {s.node: flavor_resources(scenario, s.flavor)}
+            for s in servers if s.node is not None}
+
+
+def _check_allocations(scenario: Scenario, result: StepOutcome):
+    expected = expected_allocations(scenario, result.all_servers)
+    observed = {consumer: providers for consumer, providers in result.allocations.items()
+                if providers}
+    for consumer in sorted(set(expected) | set(observed)):
+        want, got = expected.get(consumer), observed.get(consumer)
+        if want != got:
+            yield Mismatch(f"allocations of {consumer}", _render_allocs(want),
+                           _render_allocs(got))
+
+
+def _render_allocs(allocs: dict[str, dict[str, int]] | None) -> str:
+    if not allocs:
+        return "none"
+    return "; ".join(f"{provider}: " + ", ".join(f"{rc}={n}" for rc, n in sorted(res.items()))
+                     for provider, res in sorted(allocs.items()))
+
+
+def describe_step(step: Step, result: StepOutcome) -> str:
+    """The step as it ran, with its host references resolved."""
+    text = step.describe()
+    if isinstance(step, LiveMigrateStep) and step.host and step.host.startswith("@"):
+        text += f" ({result.refs.get('@target')})"
+    if isinstance(step, CreateStep) and result.servers:
+        text += ": " + ", ".join(f"server {s.index} on {s.host}" for s in result.servers)
+    return text

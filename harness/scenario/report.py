@@ -1,0 +1,104 @@
+"""Reports of a run: a human summary (streamed as scenarios finish) and JUnit XML."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TextIO
+
+from harness.scenario.checks import Verdict, describe_step
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
+    """What went wrong, why, and the trace of the steps that did not meet expectations."""
+    parts = []
+    for step_verdict in verdict.failed_steps:
+        result = step_verdict.outcome
+        parts.append(f"step {result.step.index + 1}: {describe_step(result.step, result)}")
+        parts.extend(f"  {m.render()}" for m in step_verdict.mismatches)
+        if result.explanation:
+            parts.append("  why:")
+            parts.extend(f"    {line}" for line in result.explanation)
+        if with_trace and result.trace:
+            parts.append(f"  trace of step {result.step.index + 1}:")
+            parts.append(_indent(result.trace, "    "))
+    return "\n".join(parts)
+
+
+class HumanReport:
+    def __init__(self, stream: TextIO, show_traces: bool = False) -> None:
+        self.stream = stream
+        self.show_traces = show_traces
+
+    def start(self, count: int, backend: str, scheduler: str) -> None:
+        self._write(f"Running {count} scenario(s) on the {backend} backend "
+                    f"with scheduler {scheduler}")
+
+    def scenario(self, verdict: Verdict) -> None:
+        outcome = verdict.outcome
+        status = "PASS" if verdict.passed else "FAIL"
+        self._write(f"{status} {outcome.scenario.id}  ({len(outcome.steps)} steps, "
+                    f"{outcome.seconds * 1000:.1f} ms)")
+        if not verdict.passed:
+            self._write(_indent(failure_text(verdict), "  "))
+        elif self.show_traces:
+            for result in outcome.steps:
+                self._write(f"  step {result.step.index + 1}: "
+                            f"{describe_step(result.step, result)}")
+                self._write(_indent(result.trace, "    "))
+
+    def finish(self, verdicts: list[Verdict]) -> None:
+        failed = [v for v in verdicts if not v.passed]
+        self._write(f"{len(verdicts)} scenario(s): {len(verdicts) - len(failed)} passed, "
+                    f"{len(failed)} failed")
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: str) -> None:
+    """Write JUnit XML atomically: a reader never sees half a file."""
+    suite = ET.Element("testsuite", {
+        "name": f"nova-scheduler-harness.{backend}",
+        "tests": str(len(verdicts)),
+        "failures": str(sum(not v.passed for v in verdicts)),
+        "errors": "0",
+        "time": f"{sum(v.outcome.seconds for v in verdicts):.3f}",
+    })
+    ET.SubElement(ET.SubElement(suite, "properties"), "property",
+                  {"name": "scheduler", "value": scheduler})
+    for verdict in verdicts:
+        scenario = verdict.outcome.scenario
+        group, _, name = scenario.id.rpartition("/")
+        case = ET.SubElement(suite, "testcase", {
+            "classname": "scenarios" + ("." + group.replace("/", ".") if group else ""),
+            "name": name,
+            "file": str(scenario.path),
+            "time": f"{verdict.outcome.seconds:.3f}",
+        })
+        if not verdict.passed:
+            first = verdict.failed_steps[0].mismatches[0].render()
+            failure = ET.SubElement(case, "failure", {"message": first, "type": "ScenarioFailed"})
+            failure.text = failure_text(verdict)
+        ET.SubElement(case, "system-out").text = "\n\n".join(
+            f"step {r.step.index + 1}: {describe_step(r.step, r)}\n{r.trace}"
+            for r in verdict.outcome.steps)
+    tree = ET.ElementTree(ET.Element("testsuites"))
+    tree.getroot().append(suite)
+    ET.indent(tree)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            tree.write(handle, encoding="utf-8", xml_declaration=True)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
