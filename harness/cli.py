@@ -87,13 +87,12 @@ def load_all(paths: Sequence[Path]) -> list[Scenario]:
 
 
 def _id_root(argument: Path, file: Path) -> Path:
-    """Scenario ids are paths below the directory given, or below a scenarios/ folder."""
-    if argument.is_dir():
-        return argument
+    """Ids are paths below the nearest scenarios/ folder, however the file was named;
+    elsewhere, below the directory given (or the file's own directory)."""
     for parent in file.resolve().parents:
         if parent.name == DEFAULT_SCENARIOS.name:
             return parent
-    return file.parent
+    return argument if argument.is_dir() else file.parent
 
 
 def cmd_run(args: argparse.Namespace) -> int:
