@@ -9,6 +9,7 @@ does not show: the persisted RequestSpec and placement allocations.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from types import ModuleType
 from typing import Any, Protocol
 
 from harness.scenario.model import Scenario
@@ -27,6 +28,8 @@ class CloudHandle(Protocol):
     # whose API calls return with the work done (the fake one) waits 0.
     poll_timeout: float
     poll_interval: float
+    # The module whose exception classes name the errors (nova.exception for Nova).
+    exception_module: ModuleType
 
     def num_instances(self, server_id: str) -> int:
         """RequestSpec.num_instances as persisted for the server."""

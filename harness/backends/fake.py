@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from harness.backends.base import RawAllocations
+from harness.cloud import exception
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
 from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
@@ -31,6 +32,7 @@ class FakeCloudHandle:
     # Casts run to completion before the API answers: nothing to wait for.
     poll_timeout = 0.0
     poll_interval = 0.0
+    exception_module = exception
 
     def __init__(self, cloud: CloudFixture) -> None:
         self.cloud = cloud

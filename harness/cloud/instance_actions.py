@@ -34,7 +34,7 @@ def event_reporter(db: Database, context: RequestContext, instance_uuid: str, ev
         details = exc.format_message() if isinstance(exc, exception.NovaException) else str(exc)
         _record(db, context, instance_uuid, InstanceActionEvent(
             event=event, result="Error", details=details, host=host,
-            traceback="".join(traceback.format_exception(exc))))
+            traceback="".join(traceback.format_tb(exc.__traceback__))))
         raise
     _record(db, context, instance_uuid, InstanceActionEvent(
         event=event, result="Success", host=host))

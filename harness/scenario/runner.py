@@ -8,12 +8,12 @@ judges; that is harness.scenario.checks' work.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from harness.backends.base import Backend, CloudHandle
+from harness.scenario.errors import exception_class
 from harness.scenario.model import (
     CreateStep,
     LiveMigrateStep,
@@ -31,7 +31,6 @@ from harness.scenario.outcome import (
 
 T = TypeVar("T")
 TERMINAL_MIGRATION_STATUSES = ("completed", "error", "failed", "cancelled")
-_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*)(?::|$)")
 
 
 def run_scenario(scenario: Scenario, backend: Backend, scheduler: str) -> Outcome:
@@ -211,9 +210,12 @@ class _Runner:
         for server in servers:
             fault = server.get("fault")
             if fault:
-                return (_exception_class(fault.get("details", "")) or "unknown",
+                return (self._error_class(fault.get("details"), fault["message"]),
                         fault["message"])
         return None, None
+
+    def _error_class(self, traceback_text: str | None, details: str | None) -> str:
+        return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"
 
     def _action_error(self, server_id: str, action_name: str, skip: bool
                       ) -> tuple[str | None, str | None]:
@@ -227,16 +229,8 @@ class _Runner:
                 server_id, action["request_id"])
             for event in details["events"]:
                 if event["result"] == "Error":
-                    return (_exception_class(event.get("traceback") or "") or "unknown",
+                    return (self._error_class(event.get("traceback"), event.get("details")),
                             event.get("details") or "")
             return None, None
         return None, None
 
-
-def _exception_class(traceback_text: str) -> str | None:
-    """The class name of the exception a formatted traceback ends with."""
-    for line in reversed(traceback_text.strip().splitlines()):
-        match = _EXCEPTION_LINE.match(line.strip())
-        if match:
-            return match.group(1)
-    return None

@@ -64,7 +64,7 @@ class ComputeTaskManager:
             instance.fault = {
                 "code": getattr(exc, "code", 500),
                 "message": message,
-                "details": "".join(traceback.format_exception(exc)),
+                "details": "".join(traceback.format_tb(exc.__traceback__)),
             }
             instance.save()
 
