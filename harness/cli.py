@@ -1,24 +1,30 @@
-"""Command line: ``python -m harness run|list [SCENARIO_OR_DIR ...]``.
+"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``.
 
-Exit codes: 0 every scenario met its expectations, 1 some did not, 2 the
-command or an input was wrong (nothing is run then).
+Exit codes: 0 every scenario met its expectations (``diff``: no difference),
+1 some did not (or differ), 2 the command or an input was wrong: then
+nothing is run.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.backends import BACKENDS, get_backend
+from harness.backends.base import Backend, BackendUnavailable
+from harness.backends.nova.inject import INJECTIONS
 from harness.cloud.scheduler.drivers import (
     BUILTIN_SCHEDULERS,
     DEFAULT_SCHEDULER,
     SchedulerLoadError,
     load_scheduler,
 )
-from harness.scenario.checks import Verdict, check
+from harness.scenario.checks import Verdict, check, describe_step
+from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.report import HumanReport, write_junit
@@ -40,15 +46,21 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenarios and judge them")
     _add_paths(run)
+    run.add_argument("--backend", default="fake", choices=BACKENDS,
+                     help="fake: the built-in cloud (default); nova: the installed Nova")
     run.add_argument("--scheduler", default=DEFAULT_SCHEDULER,
-                     help=f"{' | '.join(BUILTIN_SCHEDULERS)} | package.module:Class "
-                          f"(default: {DEFAULT_SCHEDULER})")
-    run.add_argument("--backend", default="fake", choices=sorted(BACKENDS),
-                     help="the cloud to run on (default: fake, the built-in cloud)")
+                     help=f"fake backend: {' | '.join(BUILTIN_SCHEDULERS)} | "
+                          f"package.module:Class (default: {DEFAULT_SCHEDULER})")
+    _add_inject(run)
     run.add_argument("--junit-xml", type=Path, metavar="PATH",
                      help="also write a JUnit XML report to PATH")
     run.add_argument("--trace", action="store_true",
-                     help="print every step's message trace, not only failing ones")
+                     help="print every step's trace, not only failing ones")
+
+    compare = commands.add_parser(
+        "diff", help="run scenarios on the fake cloud and on Nova, report differences")
+    _add_paths(compare)
+    _add_inject(compare)
 
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
@@ -58,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
 def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="SCENARIO_OR_DIR",
                         help=f"scenario files or directories (default: {DEFAULT_SCENARIOS}/)")
+
+
+def _add_inject(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--inject", choices=sorted(INJECTIONS), metavar="BUG",
+        help="re-introduce a known bug for this run: in Nova's scheduler, patched in memory "
+             "(nova backend), or as the fake cloud's scheduler of that name. "
+             f"Known: {', '.join(f'{n} ({i.summary})' for n, i in INJECTIONS.items())}")
 
 
 def load_all(paths: Sequence[Path]) -> list[Scenario]:
@@ -95,24 +115,99 @@ def _id_root(argument: Path, file: Path) -> Path:
     return argument if argument.is_dir() else file.parent
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _prepared(backend: Backend) -> Backend:
     try:
-        load_scheduler(args.scheduler)
+        backend.prepare()
+    except BackendUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    return backend
+
+
+def run_and_check(scenario: Scenario, backend: Backend, scheduler: str) -> Verdict:
+    """Run one scenario; a crash of the run is that scenario's ERROR, not the command's."""
+    started = time.perf_counter()
+    try:
+        return check(run_scenario(scenario, backend, scheduler))
+    except BackendUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    except Exception:
+        return Verdict(scenario, None, error=traceback.format_exc(),
+                       seconds=time.perf_counter() - started)
+
+
+def _scheduler_for(args: argparse.Namespace) -> str:
+    """The fake cloud's scheduler: --scheduler, or the driver --inject names."""
+    if args.inject is None:
+        return getattr(args, "scheduler", DEFAULT_SCHEDULER)
+    if getattr(args, "scheduler", DEFAULT_SCHEDULER) != DEFAULT_SCHEDULER:
+        raise UsageError("--inject and --scheduler together: choose one")
+    return args.inject
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.backend == "nova" and args.scheduler != DEFAULT_SCHEDULER:
+        raise UsageError("the nova backend runs the installed Nova's scheduler: --scheduler "
+                         "is for the fake cloud; use --inject to re-introduce a known bug")
+    scheduler = _scheduler_for(args) if args.backend == "fake" else DEFAULT_SCHEDULER
+    try:
+        load_scheduler(scheduler)
     except SchedulerLoadError as exc:
         raise UsageError(f"--scheduler: {exc}") from exc
     scenarios = load_all(args.paths)
-    backend = get_backend(args.backend)
+    backend = _prepared(get_backend(args.backend, args.inject))
+    label = scheduler if args.backend == "fake" else (
+        f"installed Nova{' + ' + args.inject if args.inject else ''}")
     report = HumanReport(sys.stdout, show_traces=args.trace)
-    report.start(len(scenarios), backend.name, args.scheduler)
-    verdicts: list[Verdict] = []
+    report.start(len(scenarios), backend.name, label)
+    verdicts = []
     for scenario in scenarios:
-        verdict = check(run_scenario(scenario, backend, args.scheduler))
-        verdicts.append(verdict)
-        report.scenario(verdict)
+        verdicts.append(run_and_check(scenario, backend, scheduler))
+        report.scenario(verdicts[-1])
     report.finish(verdicts)
     if args.junit_xml:
-        write_junit(args.junit_xml, verdicts, backend.name, args.scheduler)
+        write_junit(args.junit_xml, verdicts, backend.name, label)
     return EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    scenarios = load_all(args.paths)
+    fake = _prepared(get_backend("fake"))
+    nova = _prepared(get_backend("nova", args.inject))
+    scheduler = _scheduler_for(args)
+    print(f"Comparing {len(scenarios)} scenario(s): fake cloud ({scheduler}) vs installed "
+          f"Nova{' + ' + args.inject if args.inject else ''}", flush=True)
+    differing = 0
+    for scenario in scenarios:
+        left = run_and_check(scenario, fake, scheduler)
+        right = run_and_check(scenario, nova, DEFAULT_SCHEDULER)
+        broken = [f"{name}: {v.error}" for name, v in (("fake", left), ("nova", right))
+                  if v.error is not None]
+        if broken:
+            differing += 1
+            print(f"ERROR {scenario.id}\n" + "\n".join(broken), flush=True)
+            continue
+        assert left.outcome is not None and right.outcome is not None
+        differences = diff(left.outcome, right.outcome)
+        differing += bool(differences)
+        print(f"{'DIFF' if differences else 'SAME'} {scenario.id}  (fake "
+              f"{left.seconds * 1000:.0f} ms, nova {right.seconds * 1000:.0f} ms)", flush=True)
+        for line in _render_differences(left, differences):
+            print(f"  {line}", flush=True)
+    print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing} the same on both, "
+          f"{differing} different")
+    return EXIT_OK if not differing else EXIT_FAILED
+
+
+def _render_differences(verdict: Verdict, differences: list[Difference]) -> list[str]:
+    assert verdict.outcome is not None
+    lines, last_step = [], None
+    for d in differences:
+        if d.step != last_step:
+            result = verdict.outcome.steps[d.step]
+            lines.append(f"step {d.step + 1}: {describe_step(result.step, result)}")
+            last_step = d.step
+        lines.append(f"  {d.what}: fake {d.left!r}, nova {d.right!r}")
+    return lines
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -125,7 +220,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list}[args.command](args)
+        return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list}[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,8 +5,15 @@ from __future__ import annotations
 from harness.backends.base import Backend
 from harness.backends.fake import FakeCloudBackend
 
-BACKENDS: dict[str, type[Backend]] = {"fake": FakeCloudBackend}
+BACKENDS = ("fake", "nova")
 
 
-def get_backend(name: str) -> Backend:
-    return BACKENDS[name]()
+def get_backend(name: str, inject: str | None = None) -> Backend:
+    """The fake cloud, or real Nova (imported only when asked for, with ``inject``)."""
+    if name == "fake":
+        return FakeCloudBackend()
+    if name == "nova":
+        from harness.backends.nova import NovaBackend
+
+        return NovaBackend(inject)
+    raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")

@@ -18,6 +18,10 @@ from harness.scenario.model import Scenario
 RawAllocations = dict[str, dict[str, dict[str, int]]]
 
 
+class BackendUnavailable(Exception):
+    """The backend cannot run here (missing dependency, unsupported request)."""
+
+
 class CloudHandle(Protocol):
     admin_api: Any
     api: Any
@@ -49,6 +53,9 @@ class CloudHandle(Protocol):
 
 class Backend(Protocol):
     name: str
+
+    def prepare(self) -> None:
+        """Check the backend can run, before any scenario; raise BackendUnavailable if not."""
 
     def open(self, scenario: Scenario, scheduler: str) -> AbstractContextManager[CloudHandle]:
         """A cloud built as the scenario says, torn down when the context exits."""

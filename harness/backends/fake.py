@@ -67,6 +67,9 @@ def _is_observation(hop: Hop) -> bool:
 class FakeCloudBackend:
     name = "fake"
 
+    def prepare(self) -> None:
+        """The fake cloud needs nothing beyond the harness itself."""
+
     @contextmanager
     def open(self, scenario: Scenario, scheduler: str) -> Iterator[FakeCloudHandle]:
         with CloudFixture([host_spec(h) for h in scenario.cloud.hosts],

@@ -36,12 +36,16 @@ class StepVerdict:
 
 @dataclass
 class Verdict:
-    outcome: Outcome
-    steps: list[StepVerdict]
+    scenario: Scenario
+    outcome: Outcome | None
+    steps: list[StepVerdict] = field(default_factory=list)
+    # Set when the run itself broke (a crash in the backend or the harness).
+    error: str | None = None
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
-        return not any(s.mismatches for s in self.steps)
+        return self.error is None and not any(s.mismatches for s in self.steps)
 
     @property
     def failed_steps(self) -> list[StepVerdict]:
@@ -49,8 +53,10 @@ class Verdict:
 
 
 def check(outcome: Outcome) -> Verdict:
-    return Verdict(outcome, [StepVerdict(s, list(_check_step(outcome.scenario, s)))
-                             for s in outcome.steps])
+    return Verdict(outcome.scenario, outcome,
+                   [StepVerdict(s, list(_check_step(outcome.scenario, s)))
+                    for s in outcome.steps],
+                   seconds=outcome.seconds)
 
 
 def _check_step(scenario: Scenario, result: StepOutcome):

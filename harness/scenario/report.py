@@ -17,6 +17,8 @@ def _indent(text: str, prefix: str) -> str:
 
 def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
     """What went wrong, why, and the trace of the steps that did not meet expectations."""
+    if verdict.error is not None:
+        return f"the run broke: {verdict.error}"
     parts = []
     for step_verdict in verdict.failed_steps:
         result = step_verdict.outcome
@@ -41,14 +43,14 @@ class HumanReport:
                     f"with scheduler {scheduler}")
 
     def scenario(self, verdict: Verdict) -> None:
-        outcome = verdict.outcome
-        status = "PASS" if verdict.passed else "FAIL"
-        self._write(f"{status} {outcome.scenario.id}  ({len(outcome.steps)} steps, "
-                    f"{outcome.seconds * 1000:.1f} ms)")
+        status = ("ERROR" if verdict.error is not None else
+                  "PASS" if verdict.passed else "FAIL")
+        self._write(f"{status} {verdict.scenario.id}  ({len(verdict.scenario.steps)} steps, "
+                    f"{verdict.seconds * 1000:.1f} ms)")
         if not verdict.passed:
             self._write(_indent(failure_text(verdict), "  "))
-        elif self.show_traces:
-            for result in outcome.steps:
+        elif self.show_traces and verdict.outcome is not None:
+            for result in verdict.outcome.steps:
                 self._write(f"  step {result.step.index + 1}: "
                             f"{describe_step(result.step, result)}")
                 self._write(_indent(result.trace, "    "))
@@ -68,28 +70,33 @@ def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: st
     suite = ET.Element("testsuite", {
         "name": f"nova-scheduler-harness.{backend}",
         "tests": str(len(verdicts)),
-        "failures": str(sum(not v.passed for v in verdicts)),
-        "errors": "0",
-        "time": f"{sum(v.outcome.seconds for v in verdicts):.3f}",
+        "failures": str(sum(not v.passed and v.error is None for v in verdicts)),
+        "errors": str(sum(v.error is not None for v in verdicts)),
+        "time": f"{sum(v.seconds for v in verdicts):.3f}",
     })
     ET.SubElement(ET.SubElement(suite, "properties"), "property",
                   {"name": "scheduler", "value": scheduler})
     for verdict in verdicts:
-        scenario = verdict.outcome.scenario
+        scenario = verdict.scenario
         group, _, name = scenario.id.rpartition("/")
         case = ET.SubElement(suite, "testcase", {
             "classname": "scenarios" + ("." + group.replace("/", ".") if group else ""),
             "name": name,
             "file": str(scenario.path),
-            "time": f"{verdict.outcome.seconds:.3f}",
+            "time": f"{verdict.seconds:.3f}",
         })
-        if not verdict.passed:
+        if verdict.error is not None:
+            error = ET.SubElement(case, "error", {"message": verdict.error.splitlines()[-1],
+                                                  "type": "RunBroke"})
+            error.text = verdict.error
+        elif not verdict.passed:
             first = verdict.failed_steps[0].mismatches[0].render()
             failure = ET.SubElement(case, "failure", {"message": first, "type": "ScenarioFailed"})
             failure.text = failure_text(verdict)
-        ET.SubElement(case, "system-out").text = "\n\n".join(
-            f"step {r.step.index + 1}: {describe_step(r.step, r)}\n{r.trace}"
-            for r in verdict.outcome.steps)
+        if verdict.outcome is not None:
+            ET.SubElement(case, "system-out").text = "\n\n".join(
+                f"step {r.step.index + 1}: {describe_step(r.step, r)}\n{r.trace}"
+                for r in verdict.outcome.steps)
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)
     ET.indent(tree)

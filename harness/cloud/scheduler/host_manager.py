@@ -87,7 +87,9 @@ class HostManager:
         self, context: RequestContext, compute_uuids: list[str] | None, spec_obj: RequestSpec
     ) -> Iterator[HostState]:
         services = {s.host: s for s in self.db.query(Service)}
-        for node in self.db.query(ComputeNode):
+        # Nova reads them with "WHERE uuid IN (...)" through a unique index on
+        # uuid, so hosts that weigh the same are taken in compute node UUID order.
+        for node in sorted(self.db.query(ComputeNode), key=lambda n: n.uuid):
             if compute_uuids is not None and node.uuid not in compute_uuids:
                 continue
             service = services.get(node.host)

@@ -1,0 +1,125 @@
+"""Real Nova as a backend: the same scenarios on the installed ``nova`` package.
+
+Whatever ``nova`` is importable is what runs, so a Nova developer can
+``pip install -e ../nova`` and gate their own scheduler change. Nova is only
+imported when a cloud is opened (``--backend nova``); the default install
+does not need it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+from harness.backends.base import BackendUnavailable, RawAllocations
+from harness.backends.nova import environment
+from harness.backends.nova.inject import INJECTIONS
+from harness.diagnosis import SchedulingFacts, explain_no_valid_host
+from harness.scenario.model import Scenario
+
+_ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
+_HOSTS = re.compile(r"There are (\d+) hosts available but (\d+) instances requested")
+_NO_CANDIDATES = "Got no allocation candidates from the Placement API"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _is_observation(record: logging.LogRecord) -> bool:
+    """The runner's own reads through the API: not part of what the step did."""
+    return record.name == "nova.api.openstack.requestlog" and '"GET ' in record.getMessage()
+
+
+class NovaCloudHandle:
+    image_ref = "155d900f-4e14-4e4c-a73d-069cbf4541e6"  # GlanceFixture's image1
+    poll_timeout = 10.0
+    poll_interval = 0.02
+
+    def __init__(self, cloud: Any, exception_module: ModuleType,
+                 api_errors: tuple[type[Exception], ...]) -> None:
+        self.cloud = cloud
+        self.admin_api = cloud.admin_api
+        self.api = cloud.api
+        self.exception_module = exception_module
+        self.api_errors = api_errors
+
+    def num_instances(self, server_id: str) -> int:
+        return self.cloud.request_spec(server_id).num_instances
+
+    def allocations(self) -> RawAllocations:
+        return self.cloud.allocations()
+
+    def mark(self) -> int:
+        return len(self.cloud.log.records)
+
+    def _records(self, mark: int) -> list[logging.LogRecord]:
+        return self.cloud.log.records[mark:]
+
+    def trace_since(self, mark: int) -> str:
+        return "\n".join(f"{r.levelname:7} [{r.name}] {r.getMessage()}"
+                         for r in self._records(mark) if not _is_observation(r))
+
+    def explain_since(self, mark: int) -> list[str]:
+        """Nova's scheduler logs the numbers behind a NoValidHost; say what they mean."""
+        lines, asked, uuids = [], None, []
+        for record in self._records(mark):
+            message = record.getMessage()
+            if match := _ASKED.search(message):
+                uuids = _UUID.findall(match.group(1))
+                asked = len(uuids)
+            elif _NO_CANDIDATES in message:
+                lines.append(explain_no_valid_host(
+                    "NoValidHost raised by Nova's scheduler", SchedulingFacts(no_candidates=True)))
+            elif match := _HOSTS.search(message):
+                persisted = self.num_instances(uuids[0]) if uuids else None
+                lines.append(explain_no_valid_host(
+                    "NoValidHost raised by Nova's scheduler",
+                    SchedulingFacts(asked=asked, persisted=persisted,
+                                    selected=int(match.group(1)),
+                                    required=int(match.group(2)))))
+        return lines
+
+
+class NovaBackend:
+    name = "nova"
+
+    def __init__(self, inject: str | None = None) -> None:
+        if inject is not None and inject not in INJECTIONS:
+            raise BackendUnavailable(
+                f"unknown injection {inject!r}; known: {', '.join(INJECTIONS)}")
+        self.inject = inject
+
+    def prepare(self) -> None:
+        try:
+            environment.prepare()
+        except environment.NovaUnavailable as exc:
+            raise BackendUnavailable(f"the nova backend cannot run: {exc}") from exc
+
+    @contextlib.contextmanager
+    def open(self, scenario: Scenario, scheduler: str) -> Iterator[NovaCloudHandle]:
+        self.prepare()
+        reserved = {h.reserved_host_memory_mb for h in scenario.cloud.hosts}
+        if len(reserved) > 1:
+            raise BackendUnavailable(
+                f"{scenario.id}: Nova has one reserved_host_memory_mb for all computes; "
+                f"the scenario asks for {sorted(reserved)}")
+        # Imported here, the cloud module first: importing Nova's test packages
+        # patches the process, and must happen before the rest of Nova loads.
+        from harness.backends.nova.cloud import NovaCloud  # isort: skip
+        from nova import exception as nova_exception
+        from nova.tests.functional.api import client as api_client
+
+        injection = (INJECTIONS[self.inject].applied() if self.inject
+                     else contextlib.nullcontext())
+        with injection, NovaCloud(name=scenario.id) as cloud:
+            cloud.flags(reserved_host_memory_mb=reserved.pop())
+            cloud.start_service("conductor")
+            cloud.start_service("scheduler")
+            for host in scenario.cloud.hosts:
+                cloud.start_compute(host.name, host.vcpus, host.memory_mb, host.disk_gb, {
+                    "VCPU": host.cpu_allocation_ratio,
+                    "MEMORY_MB": host.ram_allocation_ratio,
+                    "DISK_GB": host.disk_allocation_ratio})
+            yield NovaCloudHandle(cloud, nova_exception, (api_client.OpenStackApiException,))

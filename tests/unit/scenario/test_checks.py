@@ -1,0 +1,216 @@
+"""Judging outcomes built by hand against expectations: each kind of Mismatch."""
+
+import pytest
+
+from harness.scenario.model import Expect, MigrationExpect, ServerExpect
+from harness.scenario.outcome import MigrationState
+from tests.unit.scenario.builders import (
+    SMALL,
+    create,
+    live_migrate,
+    server,
+    set_service,
+    step_outcome,
+    verdict,
+)
+
+REFS = {"@source": "host1", "@target": "host2"}
+
+
+def mismatches(step, **fields) -> list[str]:
+    [step_verdict] = verdict(step_outcome(step, **fields)).steps
+    return [m.render() for m in step_verdict.mismatches]
+
+
+def moved(expect: Expect, host: str | None = "host2", migration: MigrationState | None = None,
+          **fields) -> list[str]:
+    """Mismatches of a live migration of server 0 from host1 to host2 (by default)."""
+    return mismatches(live_migrate(expect), servers=(server(0, host),), refs=dict(REFS),
+                      migration=migration, **fields)
+
+
+def migration(status="completed", source="host1", dest="host2") -> MigrationState:
+    return MigrationState(type="live-migration", status=status, source=source, dest=dest)
+
+
+# api_status
+
+
+@pytest.mark.parametrize("step, status", [
+    (create(), 202), (live_migrate(), 202), (set_service(), 200)])
+def test_without_an_api_status_each_action_expects_its_success_status(step, status):
+    assert mismatches(step, api_status=status) == []
+    assert mismatches(step, api_status=500, api_message="boom") == [
+        f"api_status: expected {status}, observed 500 (boom)"]
+
+
+def test_an_explicit_api_status_replaces_the_default():
+    expect = Expect(api_status=403)
+    assert mismatches(live_migrate(expect), api_status=403) == []
+    assert mismatches(live_migrate(expect), api_status=202) == [
+        "api_status: expected 403, observed 202"]
+
+
+# error
+
+
+def test_an_error_fails_a_step_that_expects_none():
+    assert mismatches(live_migrate(), error_class="NoValidHost", error_message="No hosts") == [
+        "error: expected none, observed NoValidHost: No hosts"]
+
+
+def test_a_named_error_must_happen():
+    expect = Expect(error="NoValidHost")
+    assert mismatches(live_migrate(expect), error_class="NoValidHost", error_message="x") == []
+    assert mismatches(live_migrate(expect)) == ["error: expected NoValidHost, observed none"]
+    assert mismatches(live_migrate(expect), error_class="MigrationPreCheckError",
+                      error_message="y") == [
+        "error: expected NoValidHost, observed MigrationPreCheckError: y"]
+
+
+# server
+
+
+@pytest.mark.parametrize("ref, host", [
+    ("@target", "host2"), ("@not-source", "host2"), ("@source", "host1"), ("host2", "host2")])
+def test_a_server_host_reference_resolves_to_the_steps_hosts(ref, host):
+    assert moved(Expect(server=ServerExpect(host=ref)), host=host) == []
+
+
+@pytest.mark.parametrize("ref, host, expected", [
+    ("@source", "host2", "host1 (@source)"),
+    ("@target", "host1", "host2 (@target)"),
+    ("@not-source", "host1", "a host other than host1 (@not-source)"),
+    ("@not-source", None, "a host other than host1 (@not-source)"),
+    ("host2", "host1", "host2"),
+])
+def test_a_server_on_another_host_is_a_mismatch(ref, host, expected):
+    assert moved(Expect(server=ServerExpect(host=ref)), host=host) == [
+        f"server.host: expected {expected}, observed {host}"]
+
+
+def test_a_server_status_is_checked_on_every_server_the_step_made():
+    expect = Expect(server=ServerExpect(status="ACTIVE"))
+    servers = (server(0), server(1, host=None, status="ERROR"))
+    assert mismatches(create(expect, count=2), servers=servers) == [
+        "server 1.status: expected ACTIVE, observed ERROR"]
+
+
+# migration
+
+
+def test_migration_false_rejects_any_migration():
+    expect = Expect(migration=False)
+    assert moved(expect, host="host1") == []
+    assert moved(expect, host="host1", migration=migration("error", dest=None)) == [
+        "migration: expected none to be created, observed a live-migration in status error"]
+
+
+def test_an_unchecked_migration_may_exist():
+    assert moved(Expect(), migration=migration()) == []
+
+
+def test_an_expected_migration_must_exist():
+    expect = Expect(migration=MigrationExpect(status="completed"))
+    assert moved(expect, host="host1") == [
+        "migration: expected a migration record, observed none was created"]
+
+
+def test_every_migration_field_is_compared():
+    expect = Expect(migration=MigrationExpect(
+        status="completed", type="live-migration", source="@source", dest="@target"))
+    assert moved(expect, migration=migration()) == []
+    wrong = MigrationState(type="migration", status="error", source="host2", dest=None)
+    assert moved(expect, host="host1", migration=wrong) == [
+        "migration.status: expected 'completed', observed 'error'",
+        "migration.type: expected 'live-migration', observed 'migration'",
+        "migration.source: expected host1 (@source), observed host2",
+        "migration.dest: expected host2 (@target), observed None",
+    ]
+
+
+def test_a_migration_dest_may_be_any_host_but_the_source():
+    expect = Expect(migration=MigrationExpect(dest="@not-source"))
+    assert moved(expect, migration=migration(dest="host2")) == []
+    assert moved(expect, migration=migration(dest="host1")) == [
+        "migration.dest: expected a host other than host1 (@not-source), observed host1"]
+
+
+# request_spec.num_instances
+
+
+def test_num_instances_is_compared_for_each_server():
+    expect = Expect(num_instances=2)
+    servers = (server(0), server(1, host="host2"))
+    assert mismatches(create(expect, count=2), servers=servers,
+                      num_instances={0: 2, 1: 2}) == []
+    assert mismatches(create(expect, count=2), servers=servers,
+                      num_instances={0: 2, 1: 1}) == [
+        "request_spec.num_instances of server 1: expected 2, observed 1"]
+
+
+# allocations
+
+
+def test_a_leaked_migration_allocation_is_a_mismatch():
+    leaked = {"server 0": {"host2": dict(SMALL)}, "migration of server 0": {"host1": dict(SMALL)}}
+    assert moved(Expect(), allocations=leaked) == [
+        "allocations of migration of server 0: expected none, "
+        "observed host1: DISK_GB=1, MEMORY_MB=512, VCPU=1"]
+
+
+def test_an_allocation_on_the_wrong_host_is_a_mismatch():
+    assert moved(Expect(), allocations={"server 0": {"host1": dict(SMALL)}}) == [
+        "allocations of server 0: expected host2: DISK_GB=1, MEMORY_MB=512, VCPU=1, "
+        "observed host1: DISK_GB=1, MEMORY_MB=512, VCPU=1"]
+
+
+def test_a_missing_allocation_is_a_mismatch():
+    assert moved(Expect(), allocations={}) == [
+        "allocations of server 0: expected host2: DISK_GB=1, MEMORY_MB=512, VCPU=1, "
+        "observed none"]
+
+
+def test_a_consumer_with_no_providers_holds_nothing():
+    assert moved(Expect(), allocations={"server 0": {"host2": dict(SMALL)},
+                                        "migration of server 0": {}}) == []
+
+
+def test_unchecked_allocations_are_not_compared():
+    leaked = {"server 0": {"host1": dict(SMALL)}, "migration of server 0": {"host2": SMALL}}
+    assert moved(Expect(allocations="unchecked"), allocations=leaked) == []
+
+
+def test_allocations_cover_every_server_not_only_the_ones_acted_on():
+    others = (server(0, "host2"), server(1, "host1"))
+    assert moved(Expect(), all_servers=others,
+                 allocations={"server 0": {"host2": dict(SMALL)}}) == [
+        "allocations of server 1: expected host1: DISK_GB=1, MEMORY_MB=512, VCPU=1, "
+        "observed none"]
+
+
+# settled
+
+
+def test_a_step_that_did_not_settle_is_a_mismatch():
+    assert moved(Expect(), migration=migration(), settled=False) == [
+        "settled: expected the step to finish, observed it was still in progress at the timeout"]
+
+
+# Verdict
+
+
+def test_a_verdict_fails_with_the_steps_that_have_mismatches():
+    good = step_outcome(create(), servers=(server(0),))
+    bad = step_outcome(live_migrate(), servers=(server(0),), api_status=500,
+                       refs=dict(REFS))
+    judged = verdict(good, bad)
+    assert not judged.passed
+    assert [s.outcome for s in judged.failed_steps] == [bad]
+    assert [len(s.mismatches) for s in judged.steps] == [0, 1]
+
+
+def test_a_verdict_with_no_mismatch_passes():
+    judged = verdict(step_outcome(create(), servers=(server(0),)))
+    assert judged.passed
+    assert judged.failed_steps == []

@@ -1,0 +1,158 @@
+"""``python -m harness``: exit codes, what is printed, and that bad input runs nothing."""
+
+import pytest
+
+from harness.cli import main
+from tests.unit.scenario.builders import EXPECTS_BUG, HEADER, MOVES, line_of, write
+
+BAD = HEADER.replace('flavor = "small"', 'flavor = "large"') + (
+    '\n[[steps]]\naction = "live-migrate"\nserver = 0\nhost = "host9"\n')
+FLAVOR_LINE, HOST_LINE = line_of(BAD, '"large"'), line_of(BAD, '"host9"')
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_nothing_ran(out: str, err: str) -> None:
+    assert not any(line.startswith(("Running", "PASS", "FAIL")) for line in out.splitlines())
+    assert "Traceback" not in out + err
+
+
+# Which files
+
+
+def test_without_paths_the_scenarios_directory_here_is_run(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "scenarios" / "demo" / "moves.toml", MOVES)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "run")
+    assert code == 0, out
+    assert "PASS demo/moves  (2 steps, " in out
+    assert out.splitlines()[-1] == "1 scenario(s): 1 passed, 0 failed"
+
+
+def test_without_paths_or_scenarios_directory_it_is_a_usage_error(tmp_path, monkeypatch,
+                                                                  capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "run")
+    assert code == 2
+    assert "no scenarios/ directory here" in err
+    assert_nothing_ran(out, err)
+
+
+def test_an_empty_directory_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(capsys, "run", str(tmp_path / "empty"))
+    assert code == 2
+    assert f"no scenario files (*.toml) in {tmp_path / 'empty'}" in err
+    assert_nothing_ran(out, err)
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path, capsys):
+    write(tmp_path / "ok.toml", MOVES)
+    code, out, err = run(capsys, "run", str(tmp_path / "ok.toml"), str(tmp_path / "nope"))
+    assert code == 2
+    assert f"{tmp_path / 'nope'}: no such file or directory" in err
+    assert_nothing_ran(out, err)
+
+
+def test_one_invalid_file_among_valid_ones_runs_nothing_and_reports_all_problems(
+        tmp_path, capsys):
+    root = tmp_path / "scenarios"
+    write(root / "a_ok.toml", MOVES)
+    bad = write(root / "b_bad.toml", BAD)
+    write(root / "c_ok.toml", MOVES)
+    code, out, err = run(capsys, "run", str(root))
+    assert code == 2
+    assert_nothing_ran(out, err)
+    assert f"{bad}:{FLAVOR_LINE}: steps[0].flavor: unknown flavor 'large'" in err
+    assert f"{bad}:{HOST_LINE}: steps[1].host: expected @other or one of ['host1', 'host2']" in err
+
+
+def test_ids_are_paths_below_the_nearest_scenarios_folder(tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "outer" / "scenarios" / "grp" / "moves.toml", MOVES)
+    code, out, _ = run(capsys, "list", str(path))
+    assert code == 0
+    assert out == "grp/moves: One of two servers created together moves  [bug 1718455]\n"
+
+
+def test_outside_a_scenarios_folder_ids_are_below_the_directory_given(tmp_path, capsys):
+    write(tmp_path / "mine" / "grp" / "moves.toml", MOVES.replace('bugs = ["1718455"]\n', ""))
+    code, out, _ = run(capsys, "list", str(tmp_path / "mine"))
+    assert (code, out) == (0, "grp/moves: One of two servers created together moves\n")
+
+
+def test_list_prints_each_id_and_title_in_order(tmp_path, capsys):
+    root = tmp_path / "scenarios"
+    write(root / "b" / "two.toml", MOVES.replace("One of two", "Second"))
+    write(root / "a.toml", MOVES)
+    code, out, _ = run(capsys, "list", str(root))
+    assert code == 0
+    assert out.splitlines() == [
+        "a: One of two servers created together moves  [bug 1718455]",
+        "b/two: Second servers created together moves  [bug 1718455]"]
+
+
+def test_list_of_an_invalid_file_is_a_usage_error(tmp_path, capsys):
+    bad = write(tmp_path / "scenarios" / "bad.toml", BAD)
+    code, out, err = run(capsys, "list", str(bad))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {bad}:{FLAVOR_LINE}: ")
+
+
+# Exit codes of runs
+
+
+@pytest.mark.parametrize("text, scheduler, code, status", [
+    (MOVES, "fixed", 0, "PASS"),
+    (MOVES, "pike-16.0.0", 1, "FAIL"),
+    (EXPECTS_BUG, "pike-16.0.0", 0, "PASS"),
+    (EXPECTS_BUG, "fixed", 1, "FAIL"),
+], ids=["moves-on-fixed", "moves-on-pike", "bug-on-pike", "bug-on-fixed"])
+def test_the_exit_code_says_whether_every_expectation_was_met(
+        tmp_path, capsys, text, scheduler, code, status):
+    path = write(tmp_path / "scenarios" / "case.toml", text)
+    got, out, _ = run(capsys, "run", str(path), "--scheduler", scheduler)
+    assert got == code, out
+    assert f"{status} case  (2 steps, " in out
+
+
+def test_a_bug_expecting_scenario_on_the_fixed_scheduler_says_what_changed(tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "case.toml", EXPECTS_BUG)
+    _, out, _ = run(capsys, "run", str(path), "--scheduler", "fixed")
+    assert "error: expected NoValidHost, observed none" in out
+    assert "migration.status: expected 'error', observed 'completed'" in out
+
+
+def test_trace_prints_the_hops_of_a_passing_run(tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "case.toml", MOVES)
+    code, out, _ = run(capsys, "run", str(path), "--trace")
+    assert code == 0
+    assert "admin -> osapi_compute.post_server(" in out
+    assert "conductor -> scheduler.select_destinations(" in out
+
+
+def test_without_trace_a_passing_run_prints_no_hops(tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "case.toml", MOVES)
+    _, out, _ = run(capsys, "run", str(path))
+    assert "->" not in out
+
+
+def test_junit_xml_is_written_for_a_passing_run(tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "case.toml", MOVES)
+    code, _, _ = run(capsys, "run", str(path), "--junit-xml", str(tmp_path / "r" / "j.xml"))
+    assert code == 0
+    assert 'tests="1" failures="0"' in (tmp_path / "r" / "j.xml").read_text()
+
+
+# Command line syntax
+
+
+@pytest.mark.parametrize("argv", [[], ["run", "--no-such-option"], ["frobnicate"]])
+def test_a_bad_command_line_exits_2_with_usage(capsys, argv):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert "usage: python -m harness" in capsys.readouterr().err

@@ -1,0 +1,310 @@
+"""Loading scenario files: typed values from good ones, located problems from bad ones."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.scenario.loader import KeyLines, ScenarioError, discover, load_scenario
+from harness.scenario.model import (
+    CreateStep,
+    FlavorDef,
+    HostDef,
+    LiveMigrateStep,
+    MigrationExpect,
+    ServerExpect,
+    SetServiceStep,
+)
+from tests.unit.scenario.builders import HEADER, MOVES, line_of, write
+
+
+def problems(path: Path) -> list[str]:
+    """Every problem of a file as ``line: key.path: message``."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.path == path
+    return [p.render(Path("")).removeprefix(".:") for p in caught.value.problems]
+
+
+# Loading a valid file
+
+
+def test_a_valid_file_gives_a_scenario_with_typed_steps(tmp_path):
+    text = MOVES + '\n[[steps]]\naction = "set-service"\nhost = "host2"\ndisabled = true\n'
+    scenario = load_scenario(write(tmp_path / "moves.toml", text))
+
+    assert scenario.title == "One of two servers created together moves"
+    assert scenario.bugs == ("1718455",)
+    assert scenario.cloud.hosts == (HostDef("host1"), HostDef("host2"))
+    assert scenario.cloud.flavors == (FlavorDef("small", 1, 512, 1),)
+    create, move, service = scenario.steps
+    assert isinstance(create, CreateStep)
+    assert (create.index, create.flavor, create.count, create.actor) == (0, "small", 2, "admin")
+    assert isinstance(move, LiveMigrateStep)
+    assert (move.index, move.server, move.host, move.block_migration) == (1, 0, "@other", "auto")
+    assert move.expect.migration == MigrationExpect(
+        status="completed", source="@source", dest="@target")
+    assert move.expect.server == ServerExpect(status="ACTIVE", host="@target")
+    assert isinstance(service, SetServiceStep)
+    assert (service.host, service.disabled, service.forced_down) == ("host2", True, None)
+
+
+def test_an_absent_expectation_defaults_to_no_error_and_consistent_allocations(tmp_path):
+    scenario = load_scenario(write(tmp_path / "s.toml", HEADER))
+    expect = scenario.steps[0].expect
+    assert (expect.error, expect.allocations) == ("none", "consistent")
+    assert (expect.api_status, expect.server, expect.migration, expect.num_instances) == (
+        None, None, None, None)
+
+
+def test_host_tables_override_only_the_sizes_they_name(tmp_path):
+    text = HEADER.replace('hosts = ["host1", "host2"]',
+                          'hosts = ["host1", { name = "host2", vcpus = 64 }]')
+    host1, host2 = load_scenario(write(tmp_path / "s.toml", text)).cloud.hosts
+    assert (host2.name, host2.vcpus) == ("host2", 64)
+    assert host2.memory_mb == host1.memory_mb
+
+
+def test_user_actor_and_false_migration_are_kept(tmp_path):
+    text = HEADER + ('\n[[steps]]\naction = "live-migrate"\nserver = 1\nas = "user"\n'
+                     'expect = { api_status = 403, migration = false }\n')
+    move = load_scenario(write(tmp_path / "s.toml", text)).steps[1]
+    assert (move.actor, move.expect.api_status, move.expect.migration) == ("user", 403, False)
+
+
+def test_the_id_is_the_path_below_the_root_without_suffix(tmp_path):
+    root = tmp_path / "scenarios"
+    path = write(root / "bug_1" / "deep" / "case.toml", HEADER)
+    assert load_scenario(path, root).id == "bug_1/deep/case"
+    assert load_scenario(path).id == "case"
+    assert load_scenario(path, tmp_path / "elsewhere").id == "case"
+
+
+# TOML syntax
+
+
+def test_a_toml_syntax_error_names_its_line(tmp_path):
+    path = write(tmp_path / "s.toml", HEADER + '\n[[steps]\naction = "create"\n')
+    [problem] = problems(path)
+    assert problem.startswith(f"{line_of(HEADER, 'count = 2') + 2}: not valid TOML")
+
+
+# Schema
+
+
+@pytest.mark.parametrize("tail, key", [
+    ('[[steps]]\naction = "live-migrate"\nserver = 0\n[steps.expect]\n'
+     'migration = { status = "done" }\n', 'migration = {'),
+    ('[[steps]]\naction = "live-migrate"\nserver = 0\n[steps.expect.migration]\n'
+     'status = "done"\n', 'status = "done"'),
+    ('[[steps]]\naction = "live-migrate"\nserver = 0\n'
+     'expect = { migration = { status = "done" } }\n', 'expect = {'),
+], ids=["inline-table", "sub-table", "inline-in-step"])
+def test_a_bad_enum_value_names_its_key_path_line_and_the_allowed_values(tmp_path, tail, key):
+    text = HEADER + "\n" + tail
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line_of(text, key)}: steps[1].expect.migration.status: "
+                              "'done' is not one of ['accepted', ")
+    assert "'completed'" in problem and "'error'" in problem
+
+
+def test_a_key_of_the_second_step_is_located_in_the_second_array_table(tmp_path):
+    text = HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = "zero"\n'
+    assert problems(write(tmp_path / "s.toml", text)) == [
+        f"{line_of(text, 'zero')}: steps[1].server: 'zero' is not of type 'integer'"]
+
+
+def test_a_one_of_error_reports_the_branch_the_author_meant(tmp_path):
+    text = HEADER.replace('hosts = ["host1", "host2"]',
+                          'hosts = ["host1", { name = "host2", vcpus = "eight" }]')
+    assert problems(write(tmp_path / "s.toml", text)) == [
+        f"{line_of(text, 'eight')}: cloud.hosts[1].vcpus: 'eight' is not of type 'integer'"]
+
+
+def test_an_unknown_key_in_a_host_table_is_reported_as_such(tmp_path):
+    # Both oneOf branches fail at cloud.hosts[1]; the table branch is the one meant.
+    text = HEADER.replace('hosts = ["host1", "host2"]',
+                          'hosts = ["host1", { name = "host2", cpus = 8 }]')
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line_of(text, 'cpus = 8')}: cloud.hosts[1]: ")
+    assert "'cpus' was unexpected" in problem
+
+
+def test_an_unknown_key_in_a_migration_expectation_is_reported_as_such(tmp_path):
+    text = HEADER + ('\n[[steps]]\naction = "live-migrate"\nserver = 0\n[steps.expect]\n'
+                     'migration = { state = "completed" }\n')
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line_of(text, 'state')}: steps[1].expect.migration: ")
+    assert "'state' was unexpected" in problem
+
+
+def test_every_schema_problem_of_a_file_is_reported(tmp_path):
+    text = HEADER.replace('title = "One', 'titel = "One').replace(
+        'count = 2', 'count = 0\ncolour = "red"')
+    found = problems(write(tmp_path / "s.toml", text))
+    assert len(found) == 4, found
+    joined = "\n".join(found)
+    assert f"{line_of(text, 'count = 0')}: steps[0].count: 0 is less than the minimum" in joined
+    assert "'colour' was unexpected" in joined
+    assert "scenario: 'title' is a required property" in joined
+    assert "'titel' was unexpected" in joined
+
+
+# References between parts
+
+
+REFERENCE_CASES = {
+    "unknown-flavor": (
+        HEADER.replace('flavor = "small"', 'flavor = "large"'),
+        'flavor = "large"', "steps[0].flavor: unknown flavor 'large'; expected one of ['small']"),
+    "server-not-created-yet": (
+        HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 2\n',
+        "server = 2", "steps[1].server: server 2 is not created by an earlier step; "
+                      "expected a number from 0 to 1"),
+    "server-before-any-create": (
+        HEADER.split("[[steps]]")[0] + '[[steps]]\naction = "live-migrate"\nserver = 0\n',
+        "server = 0", "steps[0].server: no server exists yet: expected a create step"),
+    "undefined-host": (
+        HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\nhost = "host9"\n',
+        'host = "host9"', "steps[1].host: expected @other or one of ['host1', 'host2']"),
+    "undefined-service-host": (
+        HEADER + '\n[[steps]]\naction = "set-service"\nhost = "host9"\ndisabled = true\n',
+        'host = "host9"', "steps[1].host: expected one of ['host1', 'host2']"),
+    "other-with-three-hosts": (
+        HEADER.replace('"host2"]', '"host2", "host3"]')
+        + '\n[[steps]]\naction = "live-migrate"\nserver = 0\nhost = "@other"\n',
+        'host = "@other"', "steps[1].host: @other needs a cloud of exactly two hosts"),
+    "target-without-host": (
+        HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\n'
+                 '[steps.expect]\nserver = { host = "@target" }\n',
+        '"@target"', "steps[1].expect.server.host: @target has no meaning in a live-migrate "
+                     "step here; expected a host name, @not-source, @source"),
+    "duplicate-host": (
+        HEADER.replace('"host2"]', '"host2", "host1"]'),
+        "hosts = ", "cloud.hosts[2]: duplicate name 'host1'"),
+    "migration-on-create": (
+        HEADER + '[steps.expect]\nmigration = { status = "completed" }\n',
+        "migration = ", "steps[0].expect.migration: a create step creates no migration"),
+    "source-on-create": (
+        HEADER + '[steps.expect]\nserver = { host = "@source" }\n',
+        "server = ", "steps[0].expect.server.host: @source has no meaning in a create step"),
+}
+
+
+@pytest.mark.parametrize("text, fragment, message", REFERENCE_CASES.values(),
+                         ids=REFERENCE_CASES.keys())
+def test_a_reference_problem_is_located_and_explained(tmp_path, text, fragment, message):
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line_of(text, fragment)}: {message}"), problem
+
+
+def test_every_reference_problem_of_a_file_is_reported(tmp_path):
+    text = HEADER.replace('flavor = "small"', 'flavor = "large"') + (
+        '\n[[steps]]\naction = "live-migrate"\nserver = 5\nhost = "host9"\n'
+        '\n[[steps]]\naction = "set-service"\nhost = "host7"\ndisabled = true\n')
+    found = problems(write(tmp_path / "s.toml", text))
+    assert [p.split(": ")[1] for p in found] == [
+        "steps[0].flavor", "steps[1].server", "steps[1].host", "steps[2].host"]
+
+
+def test_the_rendered_error_names_the_file_and_line_of_each_problem(tmp_path):
+    text = HEADER.replace('flavor = "small"', 'flavor = "large"')
+    path = write(tmp_path / "s.toml", text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).startswith(f"{path}:{line_of(text, 'large')}: steps[0].flavor: ")
+
+
+# Files that cannot be read
+
+
+def test_a_non_utf8_file_is_a_scenario_error(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(HEADER.replace("One", "\xc9t\xe9").encode("latin-1"))
+    [problem] = problems(path)
+    assert problem.startswith(" cannot read:")
+
+
+@pytest.mark.parametrize("name", ["missing.toml", "a_directory.toml"])
+def test_a_missing_or_unreadable_path_is_a_scenario_error(tmp_path, name):
+    (tmp_path / "a_directory.toml").mkdir()
+    [problem] = problems(tmp_path / name)
+    assert problem.startswith(" cannot read:")
+
+
+# discover
+
+
+def test_discover_recurses_into_directories_and_sorts(tmp_path):
+    for name in ("b.toml", "a/z.toml", "a/c.toml", "a/notes.txt"):
+        write(tmp_path / "dir" / name, "")
+    single = write(tmp_path / "single.txt", "")
+    assert discover([single, tmp_path / "dir"]) == [
+        single, *(tmp_path / "dir" / n for n in ("a/c.toml", "a/z.toml", "b.toml"))]
+
+
+def test_discover_rejects_a_path_that_does_not_exist(tmp_path):
+    with pytest.raises(ScenarioError, match="no such file or directory"):
+        discover([tmp_path / "nope"])
+
+
+# KeyLines
+
+KEYLINES_TEXT = """\
+[scenario]
+title = "t"
+
+[cloud]
+hosts = ["host1", { name = "host2", vcpus = 2 }]
+
+[[steps]]
+action = "create"
+
+[[steps]]  # the move
+action = "live-migrate"
+[steps.expect]
+server = { status = "ACTIVE", host = "host2" }
+[steps.expect.migration]
+status = "completed"
+
+[[steps]]
+action = "live-migrate"
+expect.api_status = 202
+"""
+
+
+@pytest.mark.parametrize("key_path, line", [
+    (("scenario",), 1),
+    (("scenario", "title"), 2),
+    (("cloud", "hosts"), 5),
+    (("cloud", "hosts", 1), 5),
+    (("cloud", "hosts", 1, "vcpus"), 5),
+    (("steps", 0), 7),
+    (("steps", 0, "action"), 8),
+    (("steps", 1), 10),
+    (("steps", 1, "action"), 11),
+    (("steps", 1, "expect"), 12),
+    (("steps", 1, "expect", "server", "host"), 13),
+    (("steps", 1, "expect", "migration"), 14),
+    (("steps", 1, "expect", "migration", "status"), 15),
+    (("steps", 2, "action"), 18),
+])
+def test_keylines_finds_the_line_that_defines_a_key(key_path, line):
+    assert KeyLines(KEYLINES_TEXT).find(key_path) == line
+
+
+@pytest.mark.parametrize("key_path, line", [
+    (("steps", 1, "expect", "request_spec", "num_instances"), 12),
+    (("steps", 0, "expect", "error"), 7),
+    (("cloud", "flavors", 0), 4),
+])
+def test_keylines_falls_back_to_the_nearest_known_parent(key_path, line):
+    assert KeyLines(KEYLINES_TEXT).find(key_path) == line
+
+
+def test_keylines_knows_nothing_of_keys_outside_every_table():
+    assert KeyLines(KEYLINES_TEXT).find(("nowhere", 3)) is None
+
+
+def test_keylines_locates_a_dotted_key():
+    # ``expect.api_status = 202`` defines steps[2].expect.api_status on line 19.
+    assert KeyLines(KEYLINES_TEXT).find(("steps", 2, "expect", "api_status")) == 19

@@ -1,0 +1,207 @@
+"""The runner: error classes from tracebacks, and what it records on the fake cloud."""
+
+import traceback
+
+import pytest
+
+from harness.backends.fake import FakeCloudBackend
+from harness.cloud import exception
+from harness.cloud.api.client import TestOpenStackClient
+from harness.scenario.checks import check
+from harness.scenario.loader import load_scenario
+from harness.scenario.errors import exception_class
+from harness.scenario.runner import _Runner, run_scenario
+from tests.unit.scenario.builders import HEADER, MOVES, SCENARIO, write
+
+SMALL = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+
+
+def formatted(exc: BaseException) -> str:
+    """The traceback Python prints for ``exc``, ending with its ``Class: message`` line."""
+    try:
+        raise exc
+    except BaseException as raised:
+        return "".join(traceback.format_exception(raised))
+
+
+def no_valid_host(reason: str) -> None:
+    raise exception.NoValidHost(reason=reason)
+
+
+def frames_only() -> str:
+    """What Nova records for an action event: the stack frames, no final line."""
+    try:
+        no_valid_host("1 host, 2 required")
+    except exception.NoValidHost as raised:
+        return "".join(traceback.format_tb(raised.__traceback__))
+
+
+def chained() -> str:
+    try:
+        try:
+            {}["host3"]
+        except KeyError as exc:
+            raise RuntimeError("lookup failed") from exc
+    except RuntimeError as raised:
+        return "".join(traceback.format_exception(raised))
+
+
+def error_class(traceback_text: str | None, details: str | None = None) -> str | None:
+    return exception_class(traceback_text, details, exception)
+
+
+# exception_class
+
+
+@pytest.mark.parametrize("text, name", [
+    ('Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'
+     "harness.cloud.exception.NoValidHost: No valid host was found.\n", "NoValidHost"),
+    ("ValueError: bad value\n", "ValueError"),
+    ("", None),
+    ("no exception here\n", None),
+], ids=["dotted-with-message", "bare", "empty", "prose"])
+def test_exception_class_reads_the_class_line(text, name):
+    assert error_class(text) == name
+
+
+def test_exception_class_of_an_exception_without_message():
+    text = ('Traceback (most recent call last):\n  File "plugin.py", line 9, in select\n'
+            "    raise Boom\nplugin.errors.Boom\n")
+    assert error_class(text) == "Boom"
+
+
+def test_exception_class_of_a_real_traceback():
+    assert error_class(formatted(ValueError("no host"))) == "ValueError"
+
+
+def test_exception_class_of_a_chained_traceback_is_the_last_one_raised():
+    text = chained()
+    assert "KeyError" in text and "direct cause" in text
+    assert error_class(text) == "RuntimeError"
+
+
+def test_exception_class_of_stack_frames_is_the_innermost_raise():
+    text = frames_only()
+    assert "NoValidHost: " not in text
+    assert error_class(text) == "NoValidHost"
+
+
+@pytest.mark.parametrize("details, name", [
+    ("No valid host was found. There are not enough hosts available.", "NoValidHost"),
+    ("Exceeded maximum number of retries. Exhausted all hosts", "MaxRetriesExceeded"),
+    ("Migration pre-check error: host1 is down", "MigrationPreCheckError"),
+    ("something else entirely", None),
+])
+def test_exception_class_from_the_message_alone(details, name):
+    assert error_class(None, details) == name
+
+
+def test_exception_class_with_a_message_of_several_lines():
+    text = formatted(ValueError("No valid host was found.\nReason: 1 host, 2 required"))
+    assert error_class(text) == "ValueError"
+
+
+# run_scenario on the fake cloud
+
+
+def run(tmp_path, text, scheduler="fixed"):
+    scenario = load_scenario(write(tmp_path / "s.toml", text))
+    return scenario, run_scenario(scenario, FakeCloudBackend(), scheduler)
+
+
+def test_created_servers_are_numbered_in_launch_order(tmp_path, monkeypatch):
+    listed = TestOpenStackClient.get_servers
+    monkeypatch.setattr(TestOpenStackClient, "get_servers",
+                        lambda self, *a, **k: list(reversed(listed(self, *a, **k))))
+    _, outcome = run(tmp_path, HEADER.replace("count = 2", "count = 3"))
+    [created] = outcome.steps
+    assert [(s.index, s.name) for s in created.servers] == [
+        (0, "server-1"), (1, "server-2"), (2, "server-3")]
+    assert created.all_servers == created.servers
+    assert created.num_instances == {0: 3, 1: 3, 2: 3}
+
+
+def test_other_resolves_to_the_host_the_server_is_not_on(tmp_path):
+    _, outcome = run(tmp_path, MOVES)
+    created, moved = outcome.steps
+    source = created.servers[0].host
+    [target] = {"host1", "host2"} - {source}
+    assert moved.refs == {"@source": source, "@target": target}
+    assert (moved.migration.source, moved.migration.dest) == (source, target)
+    assert moved.servers[0].host == target
+    assert f"action=os-migrateLive, block_migration=auto, host={target})" in moved.trace
+
+
+def test_after_a_completed_move_only_the_servers_hold_allocations(tmp_path):
+    _, outcome = run(tmp_path, MOVES)
+    created, moved = outcome.steps
+    assert set(created.allocations) == {"server 0", "server 1"}
+    assert moved.allocations == {
+        "server 0": {moved.servers[0].host: SMALL},
+        "server 1": {created.servers[1].host: SMALL}}
+    assert check(outcome).passed
+
+
+class StubCloud:
+    """Just enough of a CloudHandle for _Runner's bookkeeping."""
+
+    def __init__(self, allocations, migrations):
+        self._allocations, self._migrations = allocations, migrations
+        self.admin_api = self
+
+    def post_flavor(self, body):
+        return {"id": body["flavor"]["name"]}
+
+    def get_migrations(self):
+        return self._migrations
+
+    def allocations(self):
+        return self._allocations
+
+
+def test_allocation_consumers_are_labelled_by_server_and_migration():
+    cloud = StubCloud(
+        allocations={"uuid-a": {"host1": SMALL}, "mig-1": {"host2": SMALL},
+                     "uuid-b": {"host2": SMALL}, "0123456789abcdef": {"host1": SMALL}},
+        migrations=[{"uuid": "mig-1", "instance_uuid": "uuid-a"},
+                    {"uuid": "mig-x", "instance_uuid": "not-ours"}])
+    runner = _Runner(SCENARIO, cloud)
+    runner.server_ids = ["uuid-a", "uuid-b"]
+    assert runner._allocations() == {
+        "server 0": {"host1": SMALL}, "migration of server 0": {"host2": SMALL},
+        "server 1": {"host2": SMALL}, "consumer 01234567": {"host1": SMALL}}
+
+
+def test_a_user_cannot_live_migrate_and_no_migration_is_made(tmp_path):
+    text = HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\nas = "user"\n'
+    _, outcome = run(tmp_path, text)
+    moved = outcome.steps[1]
+    assert moved.api_status == 403
+    assert "os-migrate-server:migrate_live" in moved.api_message
+    assert moved.migration is None
+    assert (moved.error_class, moved.settled) == (None, True)
+    assert moved.servers[0].host == outcome.steps[0].servers[0].host
+
+
+def test_disabling_the_only_other_host_leaves_no_valid_host(tmp_path):
+    text = HEADER + (
+        '\n[[steps]]\naction = "set-service"\nhost = "host2"\ndisabled = true\n'
+        '\n[[steps]]\naction = "live-migrate"\nserver = 0\n')
+    _, outcome = run(tmp_path, text)
+    created, disabled, moved = outcome.steps
+    assert disabled.api_status == 200
+    assert (moved.api_status, moved.error_class) == (202, "NoValidHost")
+    assert moved.migration.status == "error"
+    assert moved.servers[0].host == created.servers[0].host
+    why = "\n".join(moved.explanation)
+    assert "0 host(s) selected, 1 required" in why
+    assert "hosts passed the filters" in why and "placement" in why
+
+
+def test_a_failed_move_on_pike_records_the_error_and_keeps_the_server(tmp_path):
+    _, outcome = run(tmp_path, MOVES, scheduler="pike-16.0.0")
+    created, moved = outcome.steps
+    assert (moved.error_class, moved.migration.status) == ("NoValidHost", "error")
+    assert moved.servers[0].host == moved.refs["@source"] == created.servers[0].host
+    assert "migration of server 0" not in moved.allocations
+    assert "RequestSpec.num_instances = 2" in "\n".join(moved.explanation)
