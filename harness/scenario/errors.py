@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
-_CLASS_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*): ")
+_CLASS_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*)(?::\s|:?$)")
 _RAISE_LINE = re.compile(r"^\s*raise\s+(?:[\w.]+\.)?(\w+)\(")
 _FORMAT_FIELD = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrif]")
 
@@ -23,15 +23,30 @@ def exception_class(traceback_text: str | None, details: str | None,
     known = {name: obj for name, obj in vars(exceptions).items()
              if isinstance(obj, type) and issubclass(obj, Exception)}
     lines = (traceback_text or "").strip().splitlines()
-    for line in reversed(lines):
-        match = _CLASS_LINE.match(line)
-        if match:
-            return match.group(1)
+    exception_line = _exception_line(lines)
+    if exception_line is not None:
+        return exception_line
     for line in reversed(lines):
         match = _RAISE_LINE.match(line)
         if match and match.group(1) in known:
             return match.group(1)
     return _class_from_message(details, known) if details else None
+
+
+def _exception_line(lines: list[str]) -> str | None:
+    """The class on the ``Class: message`` line after the last frame, if printed.
+
+    The message may run over several lines, so the line is looked for right
+    after the frames, not at the end.
+    """
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    start = frames[-1] + 1 if frames else 0
+    for line in lines[start:]:
+        if line.startswith(" "):
+            continue  # the source line shown under a frame
+        match = _CLASS_LINE.match(line)
+        return match.group(1) if match else None
+    return None
 
 
 def _class_from_message(details: str, known: dict[str, type]) -> str | None:

@@ -117,7 +117,10 @@ def _schema_problems(data: dict[str, Any]) -> list[Problem]:
     for error in _validator().iter_errors(data):
         # A oneOf error wraps one error per branch; the deepest is the branch
         # the author meant ("vcpus must be an integer", not "host must be a string").
-        specific = max(_leaves(error), key=lambda e: len(e.absolute_path))
+        # On a tie, an error about the content beats "wrong type"/"not the
+        # constant": those only say the author meant the other branch.
+        specific = max(_leaves(error), key=lambda e: (len(e.absolute_path),
+                                                      e.validator not in ("type", "const")))
         problems.append(Problem(tuple(specific.absolute_path), _expected(specific)))
     return sorted(problems, key=lambda p: [str(k) for k in p.key_path])
 
@@ -269,8 +272,10 @@ class KeyLines:
                 continue
             key = self._KEY.match(line)
             if key and not line.lstrip().startswith("#"):
-                path = (*table, key.group(1).strip('"'))
-                self.lines.setdefault(path, number)
+                path = table
+                for part in key.group(1).strip('"').split("."):  # dotted keys: a.b = 1
+                    path = (*path, part)
+                    self.lines.setdefault(path, number)
                 self._inline(path, key.group(2), number)
 
     def _resolve(self, parts: list[str], counts: dict[KeyPath, int], is_array: bool

@@ -117,6 +117,8 @@ class LiveMigrateStep(Step):
     host: str | None = None
     block_migration: bool | str = "auto"
     force: bool = False
+    # The API microversion of the request; the client's default ("latest") if None.
+    microversion: str | None = None
 
     @property
     def action(self) -> str:

@@ -120,7 +120,8 @@ class _Runner:
         if step.force:
             body["os-migrateLive"]["force"] = True
         status, message, _ = self._request(
-            step, lambda api: api.post_server_action(server_id, body), success=202)
+            step, lambda api: api.post_server_action(server_id, body), success=202,
+            microversion=step.microversion)
 
         def migration_done() -> dict[str, Any] | None:
             new = [m for m in self._migrations(server_id) if m["id"] not in before]
@@ -161,13 +162,17 @@ class _Runner:
 
     # Helpers
 
-    def _request(self, step: Step, call: Callable[[Any], T], success: int
-                 ) -> tuple[int, str | None, T | None]:
+    def _request(self, step: Step, call: Callable[[Any], T], success: int,
+                 microversion: str | None = None) -> tuple[int, str | None, T | None]:
         api = self.cloud.admin_api if step.actor == "admin" else self.cloud.api
+        default_microversion = api.microversion
+        api.microversion = microversion or default_microversion
         try:
             return success, None, call(api)
         except self.cloud.api_errors as exc:
             return exc.response.status_code, str(exc), None
+        finally:
+            api.microversion = default_microversion
 
     def _wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
         """Poll until ``condition`` gives a value; (value, True), or (None, False) on timeout."""

@@ -34,7 +34,8 @@ class TestOpenStackClient:
 
     def _request(self, method: str, trace: dict[str, Any], **kwargs: Any) -> Any:
         response: ApiResponse = self.rpc.call(API_TOPIC, method, trace=trace,
-                                              context=self.context.new_request(), **kwargs)
+                                              context=self.context.new_request(),
+                                              microversion=self.microversion, **kwargs)
         if response.status_code >= 400:
             message = next(iter(response.body.values()))["message"]
             raise OpenStackApiException(

@@ -9,6 +9,7 @@ Nova's status codes (400, 403, 404, 409), never a bare exception.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,20 +60,53 @@ def _filters(search_opts: dict[str, Any], allowed: dict[str, str]) -> dict[str, 
     return {allowed[key]: value for key, value in search_opts.items()}
 
 
+MIN_VERSION, MAX_VERSION = (2, 1), (2, 104)  # Nova 34's compute API
+
+
+def parse_microversion(text: str) -> tuple[int, int]:
+    """'latest' or '2.N' within the supported range, else InvalidGlobalAPIVersion (406)."""
+    if text == "latest":
+        return MAX_VERSION
+    major, _, minor = text.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise exception.Invalid(f"API Version String {text} is of invalid format. Must be of "
+                                "format MajorNum.MinorNum.")
+    version = (int(major), int(minor))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise InvalidGlobalAPIVersion(req_ver=text, min_ver="2.1", max_ver="2.104")
+    return version
+
+
+class InvalidGlobalAPIVersion(exception.NovaException):
+    msg_fmt = ("Version %(req_ver)s is not supported by the API. Minimum is %(min_ver)s "
+               "and maximum is %(max_ver)s.")
+    code = 406
+
+
 def api_handler(success: int) -> Callable[..., Callable[..., ApiResponse]]:
-    """Turn a handler's return value or Nova exception into an ApiResponse."""
+    """Turn a handler's return value or Nova exception into an ApiResponse.
+
+    The request's microversion is checked here; a handler whose behaviour
+    depends on it takes a ``version`` argument.
+    """
     def decorator(func: Callable[..., Any]) -> Callable[..., ApiResponse]:
+        wants_version = "version" in inspect.signature(func).parameters
+
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> ApiResponse:
+        def wrapper(*args: Any, microversion: str = "latest", **kwargs: Any) -> ApiResponse:
             try:
+                version = parse_microversion(microversion)
+                if wants_version:
+                    kwargs["version"] = version
                 return ApiResponse(success, func(*args, **kwargs))
             except jsonschema.ValidationError as exc:
                 return ApiResponse(400, {"badRequest": {"code": 400, "message":
                                          f"Invalid input for field/attribute: {exc.message}"}})
             except exception.NovaException as exc:
-                code = exc.code if exc.code in (400, 403, 404, 409) else 500
+                code = exc.code if exc.code in (400, 403, 404, 406, 409) else 500
                 name = {400: "badRequest", 403: "forbidden", 404: "itemNotFound",
-                        409: "conflictingRequest"}.get(code, "computeFault")
+                        406: "notAcceptable", 409: "conflictingRequest"}.get(
+                    code, "computeFault")
                 return ApiResponse(code, {name: {"code": code, "message": exc.format_message()}})
         return wrapper
     return decorator
@@ -122,8 +156,8 @@ class OpenStackComputeAPI:
 
     @api_handler(202)
     def post_server_action(self, context: RequestContext, server_id: str,
-                           body: dict[str, Any]) -> None:
-        jsonschema.validate(body, schemas.SERVER_ACTION)
+                           body: dict[str, Any], version: tuple[int, int]) -> None:
+        jsonschema.validate(body, schemas.server_action(version))
         instance = self._get_instance(context, server_id)
         live = body["os-migrateLive"]
         policy.authorize(context, "os_compute_api:os-migrate-server:migrate_live",

@@ -30,24 +30,28 @@ CREATE_SERVER: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-SERVER_ACTION: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "os-migrateLive": {
-            "type": "object",
-            "properties": {
-                "block_migration": {"type": ["boolean", "string"],
-                                    "enum": [True, False, "auto"]},
-                "host": {"type": ["string", "null"]},
-                "force": {"type": "boolean"},
+def server_action(version: tuple[int, int]) -> dict[str, Any]:
+    """os-migrateLive as of 2.25 ("auto" block migration, no disk_over_commit);
+    ``force`` exists from 2.30 until 2.68 removed it."""
+    properties: dict[str, Any] = {
+        "block_migration": {"type": ["boolean", "string"], "enum": [True, False, "auto"]},
+        "host": {"type": ["string", "null"]},
+    }
+    if (2, 30) <= version < (2, 68):
+        properties["force"] = {"type": "boolean"}
+    return {
+        "type": "object",
+        "properties": {
+            "os-migrateLive": {
+                "type": "object",
+                "properties": properties,
+                "required": ["block_migration", "host"],
+                "additionalProperties": False,
             },
-            "required": ["block_migration", "host"],
-            "additionalProperties": False,
         },
-    },
-    "required": ["os-migrateLive"],
-    "additionalProperties": False,
-}
+        "required": ["os-migrateLive"],
+        "additionalProperties": False,
+    }
 
 UPDATE_SERVICE: dict[str, Any] = {
     "type": "object",

@@ -8,12 +8,10 @@ from harness.backends.fake import FakeCloudBackend
 from harness.cloud import exception
 from harness.cloud.api.client import TestOpenStackClient
 from harness.scenario.checks import check
-from harness.scenario.loader import load_scenario
 from harness.scenario.errors import exception_class
+from harness.scenario.loader import load_scenario
 from harness.scenario.runner import _Runner, run_scenario
-from tests.unit.scenario.builders import HEADER, MOVES, SCENARIO, write
-
-SMALL = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+from tests.unit.scenario.builders import HEADER, MOVES, SCENARIO, SMALL, write
 
 
 def formatted(exc: BaseException) -> str:
