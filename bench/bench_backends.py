@@ -1,0 +1,94 @@
+"""Benchmark of the backends, side by side, in one process:
+
+- seconds per scenario on the fake cloud and on real Nova (the nova backend),
+- Nova's own regression test for bug #1718455, run from the installed package,
+- the same with the Pike 16.0.0 bug injected, where Nova's test can only give up
+  at its 5 s polling timeout and the harness stops at the "error" status,
+
+and their ratios. Needs the nova extra:
+
+    python bench/bench_backends.py [--repeat N]
+
+A benchmark, not a test: it reports figures, it does not judge them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import time
+import unittest
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UPSTREAM_SCENARIO = ROOT / "scenarios" / "bug_1718455" / "live_migrate_to_other_host.toml"
+UPSTREAM_TEST = "nova.tests.functional.regressions.test_bug_1718455"
+
+
+def timed(function: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def run_upstream_test() -> None:
+    with contextlib.redirect_stdout(sys.stderr):
+        suite = unittest.defaultTestLoader.loadTestsFromName(UPSTREAM_TEST)
+    suite.run(unittest.TestResult())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from harness.backends import get_backend
+    from harness.backends.nova.inject import INJECTIONS
+    from harness.scenario.loader import load_scenario
+    from harness.scenario.runner import run_scenario
+
+    scenario = load_scenario(UPSTREAM_SCENARIO, ROOT / "scenarios")
+    fake, nova = get_backend("fake"), get_backend("nova")
+    nova.prepare()
+    started = time.perf_counter()
+    from harness.backends.nova import cloud  # noqa: F401  (Nova's test packages)
+    import_seconds = time.perf_counter() - started
+
+    first_nova = timed(lambda: run_scenario(scenario, nova, "fixed"), 1)[0]
+    rows = {
+        "fake cloud, upstream scenario": timed(
+            lambda: run_scenario(scenario, fake, "fixed"), args.repeat * 20),
+        "nova backend, upstream scenario": timed(
+            lambda: run_scenario(scenario, nova, "fixed"), args.repeat),
+        "Nova's own test_bug_1718455": timed(run_upstream_test, args.repeat),
+    }
+    with INJECTIONS["pike-16.0.0"].applied():
+        rows["nova backend + pike-16.0.0 (fails)"] = timed(
+            lambda: run_scenario(scenario, nova, "fixed"), args.repeat)
+        rows["Nova's own test + pike-16.0.0 (fails)"] = timed(run_upstream_test, 1)
+
+    print(f"{'importing Nova test packages':<40} {import_seconds:8.3f} s")
+    print(f"{'nova backend, first run in process':<40} {first_nova:8.3f} s")
+    medians = {name: statistics.median(times) for name, times in rows.items()}
+    for name, times in rows.items():
+        print(f"{name:<40} {medians[name]:8.3f} s   median of {len(times)}")
+    print()
+    fake_s = medians["fake cloud, upstream scenario"]
+    nova_s = medians["nova backend, upstream scenario"]
+    upstream_s = medians["Nova's own test_bug_1718455"]
+    print(f"nova backend / fake cloud            {nova_s / fake_s:8.0f} x")
+    print(f"Nova's own test / nova backend       {upstream_s / nova_s:8.2f} x")
+    print(f"Nova's own test / fake cloud         {upstream_s / fake_s:8.0f} x")
+    failing_ours = medians["nova backend + pike-16.0.0 (fails)"]
+    failing_theirs = medians["Nova's own test + pike-16.0.0 (fails)"]
+    print(f"failing: Nova's own test / nova backend {failing_theirs / failing_ours:5.2f} x")
+
+
+if __name__ == "__main__":
+    main()
