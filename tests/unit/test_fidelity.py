@@ -1,0 +1,65 @@
+"""Behaviours of the fake cloud that `python -m harness diff` found different from
+Nova 34, fixed, and kept here so they stay fixed."""
+
+import pytest
+
+from harness.cloud.api.client import OpenStackApiException
+from harness.cloud.objects import ComputeNode
+from harness.fixtures import CloudFixture
+
+
+def boot_two(cloud):
+    flavor = cloud.admin_api.post_flavor(
+        {"flavor": {"name": "small", "vcpus": 1, "ram": 512, "disk": 1}})["id"]
+    reservation = cloud.admin_api.post_server({"server": {
+        "name": "s", "flavorRef": flavor, "min_count": 2, "return_reservation_id": True}})
+    servers = cloud.admin_api.get_servers(
+        search_opts={"reservation_id": reservation["reservation_id"]})
+    return sorted(servers, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"])
+
+
+@pytest.mark.parametrize("hosts", [("host1", "host2"), ("host2", "host1")])
+def test_equal_hosts_are_taken_in_compute_node_uuid_order(hosts):
+    # Nova reads compute nodes "WHERE uuid IN (...)" through a unique index on
+    # uuid; equally weighed hosts come in that order, not in the order the
+    # computes started or their names sort.
+    with CloudFixture(hosts=hosts) as cloud:
+        first = boot_two(cloud)[0]
+        nodes = sorted(cloud.db.query(ComputeNode), key=lambda n: n.uuid)
+        assert first["OS-EXT-SRV-ATTR:host"] == nodes[0].host
+
+
+def live_migrate(cloud, server, microversion, **extra):
+    cloud.admin_api.microversion = microversion
+    cloud.admin_api.post_server_action(server["id"], {"os-migrateLive": {
+        "block_migration": "auto", "host": "host2", **extra}})
+
+
+@pytest.mark.parametrize("microversion", ["2.68", "latest"])
+def test_force_is_refused_since_2_68(microversion):
+    with CloudFixture() as cloud:
+        server = boot_two(cloud)[0]
+        with pytest.raises(OpenStackApiException) as raised:
+            live_migrate(cloud, server, microversion, force=True)
+        assert raised.value.response.status_code == 400
+        assert cloud.admin_api.get_migrations() == []
+
+
+@pytest.mark.parametrize("microversion", ["2.30", "2.67"])
+def test_force_is_accepted_from_2_30_to_2_67(microversion):
+    with CloudFixture() as cloud:
+        server = next(s for s in boot_two(cloud) if s["OS-EXT-SRV-ATTR:host"] == "host1")
+        mark = cloud.trace.mark()
+        live_migrate(cloud, server, microversion, force=True)
+        assert cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"] == "host2"
+        hops = [(h.topic, h.method) for h in cloud.trace.since(mark)]
+        assert ("compute.host1", "live_migration") in hops
+        assert ("scheduler", "select_destinations") not in hops
+
+
+def test_an_unsupported_microversion_is_406():
+    with CloudFixture() as cloud:
+        cloud.admin_api.microversion = "2.200"
+        with pytest.raises(OpenStackApiException) as raised:
+            cloud.admin_api.get_servers()
+        assert raised.value.response.status_code == 406

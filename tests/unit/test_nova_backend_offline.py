@@ -1,0 +1,119 @@
+"""The nova backend's parts that run without Nova installed: bug injection's
+source rebuild, the environment checks, and the CLI's refusals."""
+
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.backends.nova import environment
+from harness.backends.nova.inject import INJECTIONS, Injection, InjectionError, _rebuild
+from harness.cli import main
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def schedule(spec, uuids):
+    count = len(uuids) if uuids else spec
+    return count
+
+
+def test_rebuild_replaces_the_one_expression():
+    rebuilt = _rebuild(schedule, "len(uuids) if uuids else spec", "spec")
+    assert schedule(2, ["a"]) == 1
+    assert rebuilt(2, ["a"]) == 2
+    assert rebuilt.__qualname__ == schedule.__qualname__
+
+
+def test_rebuild_refuses_when_the_expression_is_not_there():
+    with pytest.raises(InjectionError, match="exactly once"):
+        _rebuild(schedule, "spec_obj.num_instances", "1")
+
+
+def test_an_injection_is_undone_even_when_the_run_fails(monkeypatch, tmp_path):
+    (tmp_path / "fake_nova_scheduler.py").write_text(
+        "class Manager:\n    def count(self, uuids):\n        return len(uuids)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fake_nova_scheduler", raising=False)
+    module = importlib.import_module("fake_nova_scheduler")
+    injection = Injection("x", "y", "fake_nova_scheduler", "Manager", "count",
+                          fixed="return len(uuids)", buggy="return 2")
+    original = module.Manager.__dict__["count"]
+    with pytest.raises(RuntimeError), injection.applied():
+        assert module.Manager().count(["a"]) == 2
+        raise RuntimeError("the scenario broke")
+    assert module.Manager.__dict__["count"] is original
+
+
+def test_the_pike_injection_has_a_fake_cloud_driver_of_the_same_name():
+    from harness.cloud.scheduler.drivers import BUILTIN_SCHEDULERS
+    assert set(INJECTIONS) <= set(BUILTIN_SCHEDULERS)
+
+
+def test_prepare_says_what_to_install_when_nova_is_missing(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 11, 0))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(environment.NovaUnavailable, match=r"nova is not installed.*\[nova\]"):
+        environment.prepare()
+
+
+def test_prepare_refuses_sqlalchemy_2_1(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 11, 0))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.1.0")
+    with pytest.raises(environment.NovaUnavailable, match=r"SQLAlchemy 2\.1\.0"):
+        environment.prepare()
+
+
+def test_api_paste_config_points_at_the_installed_file(monkeypatch, tmp_path):
+    package = tmp_path / "site-packages" / "nova"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    installed = tmp_path / "etc" / "nova" / "api-paste.ini"
+    installed.parent.mkdir(parents=True)
+    installed.write_text("[composite:osapi_compute]\n")
+    spec = importlib.util.spec_from_file_location("nova", package / "__init__.py")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert environment.api_paste_config() == installed
+
+
+def test_a_source_checkout_needs_no_paste_fix(monkeypatch, tmp_path):
+    package = tmp_path / "nova"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    beside = tmp_path / "etc" / "nova" / "api-paste.ini"
+    beside.parent.mkdir(parents=True)
+    beside.write_text("")
+    spec = importlib.util.spec_from_file_location("nova", package / "__init__.py")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert environment.api_paste_config() is None
+
+
+def test_the_cli_reports_an_unusable_nova_backend_as_a_usage_error(monkeypatch, capsys):
+    def unavailable():
+        raise environment.NovaUnavailable("nova is not installed: pip install ...")
+    monkeypatch.setattr(environment, "prepare", unavailable)
+    assert main(["run", "--backend", "nova", str(SCENARIOS)]) == 2
+    err = capsys.readouterr().err
+    assert "the nova backend cannot run: nova is not installed" in err
+    assert "Traceback" not in err
+
+
+def test_the_cli_refuses_a_scheduler_plugin_on_nova(capsys):
+    assert main(["run", "--backend", "nova", "--scheduler", "pike-16.0.0", str(SCENARIOS)]) == 2
+    assert "use --inject" in capsys.readouterr().err
+
+
+def test_inject_on_the_fake_backend_selects_the_driver_of_that_name(capsys):
+    assert main(["run", "--inject", "pike-16.0.0", str(SCENARIOS / "bug_1718455")]) == 1
+    assert "with scheduler pike-16.0.0" in capsys.readouterr().out
+
+
+def test_inject_and_scheduler_together_are_refused(capsys):
+    assert main(["run", "--inject", "pike-16.0.0", "--scheduler",
+                 "tests.functional.plugin_schedulers:PikeStyleCheck"]) == 2
+    assert "choose one" in capsys.readouterr().err
