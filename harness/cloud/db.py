@@ -64,7 +64,7 @@ class Database:
         row.update({name: new[name] for name in changed})
         table[obj.db_key] = json.dumps(row)
         obj._db = self
-        obj.obj_reset_changes()
+        obj.obj_reset_changes(recursive=True)
 
     def get(self, cls: type[T], key: object) -> T:
         try:
@@ -88,7 +88,7 @@ class Database:
     def _write(self, obj: PersistentObject) -> None:
         self._tables[obj.TABLE][obj.db_key] = json.dumps(obj.to_db_primitive())
         obj._db = self
-        obj.obj_reset_changes()
+        obj.obj_reset_changes(recursive=True)
 
     def _load(self, cls: type[T], row: str) -> T:
         obj = cls.from_primitive(json.loads(row))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from harness.cloud import exception
 from harness.cloud.context import RequestContext
@@ -32,17 +33,13 @@ def event_reporter(db: Database, context: RequestContext, instance_uuid: str, ev
         yield
     except Exception as exc:
         details = exc.format_message() if isinstance(exc, exception.NovaException) else str(exc)
-        _record(db, context, instance_uuid, InstanceActionEvent(
-            event=event, result="Error", details=details, host=host,
-            traceback="".join(traceback.format_tb(exc.__traceback__))))
+        _record(db, context, instance_uuid, event=event, result="Error", details=details,
+                host=host, traceback="".join(traceback.format_tb(exc.__traceback__)))
         raise
-    _record(db, context, instance_uuid, InstanceActionEvent(
-        event=event, result="Success", host=host))
+    _record(db, context, instance_uuid, event=event, result="Success", host=host)
 
 
-def _record(db: Database, context: RequestContext, instance_uuid: str,
-            event: InstanceActionEvent) -> None:
+def _record(db: Database, context: RequestContext, instance_uuid: str, **event: Any) -> None:
     for action in db.query(InstanceAction, instance_uuid=instance_uuid,
                            request_id=context.request_id):
-        action.events = [*action.events, event]
-        action.save()
+        InstanceActionEvent(action_id=action.id, **event).create(db)

@@ -33,14 +33,26 @@ class NovaObject:
         object.__setattr__(self, name, value)
 
     def obj_what_changed(self) -> set[str]:
-        return set(self.__dict__.get("_changed_fields", ()))
+        """Fields set since the last reset, and fields whose nested object changed."""
+        changed = set(self.__dict__.get("_changed_fields", ()))
+        for name, value in self.__dict__.items():
+            if isinstance(value, NovaObject) and value.obj_what_changed():
+                changed.add(name)
+        return changed
 
-    def obj_reset_changes(self, fields: list[str] | None = None) -> None:
+    def obj_reset_changes(self, fields: list[str] | None = None,
+                          recursive: bool = False) -> None:
         changed = self.__dict__.setdefault("_changed_fields", set())
+        names = list(self.__dict__) if fields is None else fields
         if fields is None:
             changed.clear()
         else:
             changed.difference_update(fields)
+        if recursive:
+            for name in names:
+                value = self.__dict__.get(name)
+                if isinstance(value, NovaObject):
+                    value.obj_reset_changes(recursive=True)
 
     def to_primitive(self) -> dict[str, Any]:
         return {f.name: _to_primitive(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -319,37 +331,35 @@ class ComputeNode(PersistentObject):
 
 
 @dataclass
-class InstanceActionEvent(NovaObject):
-    event: str
-    result: str | None = None
-    details: str | None = None
-    traceback: str | None = None
-    host: str | None = None
-
-
-@dataclass
 class InstanceAction(PersistentObject):
-    """One API request on an instance and the events services recorded for it."""
+    """One API request on an instance."""
 
     TABLE = "instance_actions"
     KEY = "id"
-    NESTED: ClassVar[dict[str, type]] = {}
 
     action: str
     instance_uuid: str
     request_id: str
     user_id: str | None = None
     project_id: str | None = None
-    events: list[InstanceActionEvent] = field(default_factory=list)
     id: int | None = None
 
-    @classmethod
-    def from_primitive(cls, primitive: dict[str, Any]) -> InstanceAction:
-        values = dict(primitive)
-        values["events"] = [InstanceActionEvent.from_primitive(e) for e in values["events"]]
-        obj = cls(**values)
-        obj.obj_reset_changes()
-        return obj
+
+@dataclass
+class InstanceActionEvent(PersistentObject):
+    """A step a service ran for an action: its own row, as in Nova's
+    instance_actions_events table, so recording one never rewrites the others."""
+
+    TABLE = "instance_actions_events"
+    KEY = "id"
+
+    action_id: int
+    event: str
+    result: str | None = None
+    details: str | None = None
+    traceback: str | None = None
+    host: str | None = None
+    id: int | None = None
 
 
 @dataclass

@@ -206,6 +206,17 @@ class PlacementService:
         self.consumers = staged
 
     def _check_capacity(self, staged: dict[str, Consumer], writes: dict[str, Any]) -> None:
+        for consumer_uuid in writes:
+            for rp_uuid, resources in staged.get(consumer_uuid, Consumer(None, None)
+                                                 ).allocations.items():
+                provider = self._provider(rp_uuid)
+                for rc, amount in resources.items():
+                    inventory = provider.inventories.get(rc)
+                    if inventory is not None and not inventory.accepts(amount):
+                        raise AllocationConflict(
+                            consumer_uuid=consumer_uuid,
+                            reason=f"{rc}={amount} on {provider.name} violates min_unit, "
+                                   "max_unit or step_size")
         touched = {rp for c in writes if c in staged for rp in staged[c].allocations}
         for rp_uuid in touched:
             provider = self._provider(rp_uuid)

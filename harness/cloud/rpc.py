@@ -9,6 +9,7 @@ is what a failing run prints so the reader can see where an error came from.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 from collections.abc import Callable, Iterator
@@ -137,13 +138,21 @@ def serialize(value: Any) -> Any:
         return tuple(serialize(v) for v in value)
     if isinstance(value, dict):
         return {k: serialize(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return copy.deepcopy(value)
     return value
 
 
 class Bus:
+    # A request that sends more messages than this is stuck in a loop (say, a
+    # plugged scheduler that ignores ignore_hosts, so the live-migration retry
+    # never ends): fail it rather than hang the gate.
+    MAX_MESSAGES_PER_REQUEST = 1000
+
     def __init__(self) -> None:
         self._endpoints: dict[str, object] = {}
         self.trace = Trace()
+        self._request_start = 0
 
     def register(self, topic: str, endpoint: object) -> None:
         if topic in self._endpoints:
@@ -173,6 +182,12 @@ class Bus:
             endpoint = self._endpoints[topic]
         except KeyError:
             raise MessagingError(f"no service listens on topic {topic!r}") from None
+        if self.trace.depth == 0:
+            self._request_start = len(self.trace)
+        elif len(self.trace) - self._request_start >= self.MAX_MESSAGES_PER_REQUEST:
+            raise MessagingError(
+                f"{self.MAX_MESSAGES_PER_REQUEST} messages for one request: a service is "
+                f"looping (the last was {source} -> {topic}.{method})")
         hop = Hop(
             seq=len(self.trace) + 1,
             depth=self.trace.depth,

@@ -25,3 +25,11 @@ class Broken(SchedulerManager):
 
 
 NOT_A_SCHEDULER = object()
+
+
+class IgnoresIgnoreHosts(SchedulerManager):
+    """A patch that drops ignore_hosts: the live-migration retry loop never ends."""
+
+    def _get_sorted_hosts(self, spec_obj, host_states, index):
+        spec_obj.ignore_hosts = None
+        return super()._get_sorted_hosts(spec_obj, host_states, index)

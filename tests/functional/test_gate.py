@@ -134,3 +134,26 @@ def test_a_bad_scheduler_is_a_usage_error(name, message, capsys):
     assert main(["run", str(SCENARIOS), "--scheduler", name]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_plugged_scheduler_that_makes_a_retry_loop_fails_instead_of_hanging():
+    from unittest import mock
+
+    from harness.cloud import exception
+    from harness.fixtures import CloudFixture
+    from tests.functional.plugin_schedulers import IgnoresIgnoreHosts
+
+    with CloudFixture(scheduler=IgnoresIgnoreHosts) as cloud:
+        flavor = cloud.admin_api.post_flavor(
+            {"flavor": {"name": "f", "vcpus": 1, "ram": 512, "disk": 1}})["id"]
+        server = cloud.admin_api.post_server({"server": {"name": "s", "flavorRef": flavor}})
+        source = cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"]
+        other = next(h for h in cloud.computes if h != source)
+        refused = exception.MigrationPreCheckError(reason="not today")
+        with mock.patch.object(cloud.computes[other].driver,
+                               "check_can_live_migrate_destination", side_effect=refused):
+            cloud.admin_api.post_server_action(
+                server["id"], {"os-migrateLive": {"block_migration": "auto", "host": None}})
+        [migration] = cloud.admin_api.get_migrations()
+        assert migration["status"] == "error"
+        assert "looping" in cloud.trace.render()

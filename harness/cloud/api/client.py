@@ -58,7 +58,7 @@ class TestOpenStackClient:
 
     def post_server_action(self, server_id: str, data: dict[str, Any]) -> None:
         action = next(iter(data))
-        trace = {"server": short_id(server_id), "action": action, **data[action]}
+        trace = {"server": short_id(server_id), "action": action, **(data[action] or {})}
         return self._request("post_server_action", trace, server_id=server_id, body=data)
 
     def get_migrations(self, search_opts: dict[str, Any] | None = None

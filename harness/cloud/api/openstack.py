@@ -21,7 +21,14 @@ from harness.cloud.api import policy, schemas
 from harness.cloud.api.compute import API
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import Flavor, Instance, InstanceAction, Migration, Service
+from harness.cloud.objects import (
+    Flavor,
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    Migration,
+    Service,
+)
 from harness.cloud.rpc import RPCClient
 
 
@@ -160,11 +167,22 @@ class OpenStackComputeAPI:
         jsonschema.validate(body, schemas.server_action(version))
         instance = self._get_instance(context, server_id)
         live = body["os-migrateLive"]
-        policy.authorize(context, "os_compute_api:os-migrate-server:migrate_live",
+        host = live["host"]
+        rule = "migrate_live:host" if host else "migrate_live"
+        policy.authorize(context, f"os_compute_api:os-migrate-server:{rule}",
                          instance.project_id)
-        self.compute_api.live_migrate(
-            context, instance, live["block_migration"], live.get("host"),
-            force=live.get("force", False))
+        force = live.get("force", False)
+        if force and not host:
+            raise exception.Invalid("Can't force to a non-provided destination")
+        try:
+            self.compute_api.live_migrate(context, instance, live["block_migration"], host,
+                                          force=force)
+        except exception.ComputeHostNotFound as exc:
+            raise exception.Invalid(exc.format_message()) from exc
+        except exception.InstanceInvalidState as exc:
+            raise exception.Conflict(
+                f"Cannot 'os-migrateLive' instance {server_id} while it is in "
+                f"{exc.kwargs.get('attr')} {exc.kwargs.get('state')}") from exc
 
     def _get_instance(self, context: RequestContext, server_id: str) -> Instance:
         instance = Instance.get_by_uuid(self.db, server_id)
@@ -258,11 +276,10 @@ class OpenStackComputeAPI:
         raise exception.NotFound(f"Action for request_id {request_id} on instance "
                                  f"{server_id} not found")
 
-    @staticmethod
-    def _action_view(context: RequestContext, action: InstanceAction) -> dict[str, Any]:
+    def _action_view(self, context: RequestContext, action: InstanceAction) -> dict[str, Any]:
         show_details = policy.check(context, "os_compute_api:os-instance-actions:events:details")
         events = []
-        for event in action.events:
+        for event in self.db.query(InstanceActionEvent, action_id=action.id):
             view = {"event": event.event, "result": event.result, "details": event.details}
             if show_details:
                 view.update(traceback=event.traceback, host=event.host)

@@ -14,6 +14,7 @@ RULES: dict[str, str] = {
     "os_compute_api:servers:detail": PROJECT,
     "os_compute_api:os-extended-server-attributes": ADMIN,
     "os_compute_api:os-migrate-server:migrate_live": ADMIN,
+    "os_compute_api:os-migrate-server:migrate_live:host": ADMIN,
     "os_compute_api:os-migrations:index": ADMIN,
     "os_compute_api:os-instance-actions:list": PROJECT,
     "os_compute_api:os-instance-actions:show": PROJECT,

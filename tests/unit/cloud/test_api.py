@@ -1,0 +1,337 @@
+"""The compute REST API: validation, policy, status codes, views and instance actions."""
+
+from unittest import mock
+
+import pytest
+
+from harness.cloud import exception
+from harness.cloud.api.client import OpenStackApiException
+from harness.fixtures import CloudFixture
+from tests.unit.cloud.helpers import (
+    IMAGE,
+    allocations,
+    boot,
+    instance,
+    live_migrate,
+    make_flavor,
+    migrations,
+    ranked,
+    service,
+)
+
+HOSTS2 = ranked("host1", "host2")  # servers boot on host1 and move to host2
+
+
+def status_of(call, *args, **kwargs) -> int:
+    with pytest.raises(OpenStackApiException) as caught:
+        call(*args, **kwargs)
+    return caught.value.response.status_code
+
+
+def migrate_body(**live):
+    return {"os-migrateLive": {"block_migration": "auto", "host": None, **live}}
+
+
+# Policy
+
+
+def test_non_admin_live_migration_is_forbidden_and_changes_nothing():
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        before = allocations(cloud, server["id"])
+        assert status_of(cloud.api.post_server_action, server["id"], migrate_body()) == 403
+        assert migrations(cloud, server["id"]) == []
+        assert instance(cloud, server["id"]).task_state is None
+        assert allocations(cloud, server["id"]) == before
+        assert [a["action"] for a in cloud.admin_api.get_instance_actions(server["id"])] == [
+            "create"]
+
+
+def test_non_admin_cannot_create_flavors_list_migrations_or_services():
+    with CloudFixture() as cloud:
+        assert status_of(cloud.api.post_flavor, {"flavor": {
+            "name": "x", "vcpus": 1, "ram": 1, "disk": 1}}) == 403
+        assert status_of(cloud.api.get_migrations) == 403
+        assert status_of(cloud.api.get_services) == 403
+
+
+# Validation and status codes
+
+
+@pytest.mark.parametrize("body", [
+    migrate_body(block_migration="maybe"),
+    migrate_body(disk_over_commit=False),
+    {"os-migrateLive": {"block_migration": "auto"}},
+    {"os-migrateLive": {"block_migration": "auto", "host": None}, "extra": 1},
+    {"migrate": {"host": "host2"}},
+])
+def test_a_bad_live_migration_body_is_400(body):
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        assert status_of(cloud.admin_api.post_server_action, server["id"], body) == 400
+        assert migrations(cloud, server["id"]) == []
+
+
+def test_an_action_whose_body_is_null_is_sent_and_refused_with_400():
+    # {"migrate": null} is a valid Nova body that this API does not serve.
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        assert status_of(cloud.admin_api.post_server_action, server["id"],
+                         {"migrate": None}) == 400
+
+
+def test_force_is_refused_from_microversion_2_68():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        body = migrate_body(host="host2", force=True)
+        assert status_of(cloud.admin_api.post_server_action, server["id"], body) == 400
+
+
+def test_force_without_a_host_is_400():
+    # Nova: "Can't force to a non-provided destination" (2.30 to 2.67).
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        with pytest.raises(OpenStackApiException) as caught:
+            live_migrate(cloud, server["id"], host=None, force=True)
+        assert caught.value.response.status_code == 400
+        assert migrations(cloud, server["id"]) == []
+
+
+def test_an_unsupported_microversion_is_406():
+    with CloudFixture() as cloud:
+        cloud.admin_api.microversion = "2.999"
+        assert status_of(cloud.admin_api.get_servers) == 406
+
+
+def test_an_unknown_server_is_404():
+    with CloudFixture() as cloud:
+        unknown = "00000000-0000-4000-8000-000000000000"
+        assert status_of(cloud.admin_api.get_server, unknown) == 404
+        assert status_of(cloud.admin_api.post_server_action, unknown, migrate_body()) == 404
+        assert status_of(cloud.admin_api.get_instance_actions, unknown) == 404
+
+
+def test_live_migration_to_an_unknown_host_is_400():
+    # Nova's migrate_server: ComputeHostNotFound -> HTTPBadRequest.
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        body = migrate_body(host="nowhere")
+        assert status_of(cloud.admin_api.post_server_action, server["id"], body) == 400
+        assert instance(cloud, server["id"]).task_state is None
+
+
+def test_live_migration_while_a_task_state_is_set_is_409_and_changes_nothing():
+    # Nova's controller: InstanceInvalidState -> raise_http_conflict_for_instance_invalid_state.
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        busy = instance(cloud, server["id"])
+        busy.task_state = "migrating"
+        busy.save()
+        assert status_of(cloud.admin_api.post_server_action, server["id"],
+                         migrate_body()) == 409
+        assert migrations(cloud, server["id"]) == []
+
+
+def test_live_migration_of_a_server_in_error_is_refused():
+    with CloudFixture(hosts=[]) as cloud:
+        [server] = boot(cloud)
+        assert server["status"] == "ERROR"
+        assert status_of(cloud.admin_api.post_server_action, server["id"],
+                         migrate_body()) == 409
+
+
+def test_a_successful_live_migration_request_is_202_with_no_body():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        assert cloud.admin_api.post_server_action(server["id"], migrate_body()) is None
+        api_hops = [h for h in cloud.trace if h.method == "post_server_action"]
+        assert api_hops[-1].result == "202"
+
+
+@pytest.mark.parametrize("server, status", [
+    ({"name": "s", "flavorRef": "nope", "imageRef": IMAGE}, 400),
+    ({"name": "s", "flavorRef": "FLAVOR", "min_count": 2, "max_count": 1}, 400),
+    ({"name": "s", "flavorRef": "FLAVOR", "min_count": 0}, 400),
+    ({"name": "", "flavorRef": "FLAVOR"}, 400),
+    ({"flavorRef": "FLAVOR"}, 400),
+])
+def test_a_bad_create_request_is_refused(server, status):
+    with CloudFixture() as cloud:
+        flavor = make_flavor(cloud)
+        server = {k: flavor if v == "FLAVOR" else v for k, v in server.items()}
+        assert status_of(cloud.admin_api.post_server, {"server": server}) == status
+        assert cloud.admin_api.get_servers() == []
+
+
+def test_create_returns_the_first_server_or_the_reservation_id():
+    with CloudFixture() as cloud:
+        flavor = make_flavor(cloud)
+        created = cloud.api.post_server({"server": {"name": "s", "flavorRef": flavor,
+                                                    "min_count": 2}})
+        assert set(created) == {"id"}
+        assert instance(cloud, created["id"]).launch_index == 0
+        reserved = cloud.api.post_server({"server": {
+            "name": "s", "flavorRef": flavor, "return_reservation_id": "True"}})
+        assert reserved["reservation_id"].startswith("r-")
+
+
+# Views and listings
+
+
+def test_non_admin_server_view_has_no_host_attributes():
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        view = cloud.api.get_server(server["id"])
+        assert not [key for key in view if key.startswith("OS-EXT-SRV-ATTR:")]
+        assert cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"] == (
+            instance(cloud, server["id"]).host)
+
+
+def test_fault_details_are_shown_to_admins_only():
+    with CloudFixture(hosts=[]) as cloud:
+        [server] = boot(cloud)
+        user_view = cloud.api.get_server(server["id"])
+        admin_view = cloud.admin_api.get_server(server["id"])
+        assert user_view["fault"]["message"] == admin_view["fault"]["message"]
+        assert "details" not in user_view["fault"]
+        assert "in select_destinations" in admin_view["fault"]["details"]
+
+
+def test_get_servers_filters_by_reservation_id_newest_first():
+    with CloudFixture() as cloud:
+        first = boot(cloud, count=2)
+        boot(cloud)
+        reservation = first[0]["OS-EXT-SRV-ATTR:reservation_id"]
+        listed = cloud.admin_api.get_servers(search_opts={"reservation_id": reservation})
+        assert [s["id"] for s in listed] == [first[1]["id"], first[0]["id"]]
+        assert len(cloud.admin_api.get_servers()) == 3
+
+
+def test_get_servers_with_an_unknown_filter_is_400():
+    with CloudFixture() as cloud:
+        assert status_of(cloud.admin_api.get_servers, search_opts={"flavor": "x"}) == 400
+        assert status_of(cloud.admin_api.get_migrations, search_opts={"host": "x"}) == 400
+
+
+def test_get_migrations_filters_by_instance_and_status():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        first, second = boot(cloud, count=2)
+        live_migrate(cloud, first["id"])
+        listed = cloud.admin_api.get_migrations(search_opts={"instance_uuid": first["id"]})
+        assert [(m["instance_uuid"], m["status"]) for m in listed] == [
+            (first["id"], "completed")]
+        assert cloud.admin_api.get_migrations(search_opts={"instance_uuid": second["id"]}) == []
+        assert cloud.admin_api.get_migrations(search_opts={"status": "error"}) == []
+
+
+def test_server_status_is_migrating_while_the_task_runs():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        seen = []
+
+        def look(*args, **kwargs):
+            seen.append(cloud.admin_api.get_server(server["id"])["status"])
+            return {}
+
+        with mock.patch.object(cloud.computes["host2"].driver, "pre_live_migration",
+                               side_effect=look):
+            live_migrate(cloud, server["id"])
+        assert seen == ["MIGRATING"]
+        assert cloud.admin_api.get_server(server["id"])["status"] == "ACTIVE"
+
+
+# Instance actions
+
+
+def test_instance_actions_list_each_request_newest_first():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        live_migrate(cloud, server["id"])
+        actions = cloud.api.get_instance_actions(server["id"])
+        assert [a["action"] for a in actions] == ["live-migration", "create"]
+        assert all("events" not in a for a in actions)
+
+
+def test_failed_live_migration_events_have_error_results_and_admin_only_tracebacks():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        with mock.patch.object(cloud.computes["host2"].driver,
+                               "check_can_live_migrate_destination",
+                               side_effect=exception.MigrationPreCheckError(reason="x")):
+            live_migrate(cloud, server["id"])
+        request_id = cloud.admin_api.get_instance_actions(server["id"])[0]["request_id"]
+        admin = cloud.admin_api.get_instance_action_details(server["id"], request_id)
+        events = {e["event"]: e for e in admin["events"]}
+        compute = events["compute_check_can_live_migrate_destination"]
+        conductor = events["conductor_live_migrate_instance"]
+        assert (compute["result"], compute["host"]) == ("Error", "host2")
+        assert compute["details"] == "Migration pre-check error: x"
+        assert "in check_can_live_migrate_destination" in compute["traceback"]
+        assert conductor["result"] == "Error" and conductor["traceback"]
+        user = cloud.api.get_instance_action_details(server["id"], request_id)
+        assert [e["event"] for e in user["events"]] == [e["event"] for e in admin["events"]]
+        assert all("traceback" not in e and "host" not in e for e in user["events"])
+
+
+def test_successful_live_migration_records_success_events():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        live_migrate(cloud, server["id"])
+        request_id = cloud.admin_api.get_instance_actions(server["id"])[0]["request_id"]
+        events = cloud.admin_api.get_instance_action_details(server["id"], request_id)["events"]
+        assert {e["result"] for e in events} == {"Success"}
+        assert "conductor_live_migrate_instance" in [e["event"] for e in events]
+
+
+def test_instance_action_details_for_an_unknown_request_is_404():
+    with CloudFixture() as cloud:
+        [server] = boot(cloud)
+        assert status_of(cloud.admin_api.get_instance_action_details, server["id"],
+                         "req-unknown") == 404
+
+
+# os-services
+
+
+def test_disabling_a_service_stops_scheduling_to_it():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        updated = cloud.admin_api.put_service(service(cloud, "host1").uuid, {
+            "status": "disabled", "disabled_reason": "maintenance"})
+        assert (updated["status"], updated["disabled_reason"]) == ("disabled", "maintenance")
+        assert [s["OS-EXT-SRV-ATTR:host"] for s in boot(cloud, count=2)] == ["host2", "host2"]
+
+
+def test_forcing_a_service_down_stops_scheduling_to_it():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        updated = cloud.admin_api.put_service(service(cloud, "host1").uuid,
+                                              {"forced_down": True})
+        assert (updated["state"], updated["forced_down"]) == ("down", True)
+        assert [s["OS-EXT-SRV-ATTR:host"] for s in boot(cloud)] == ["host2"]
+
+
+def test_enabling_a_service_again_clears_the_reason():
+    with CloudFixture() as cloud:
+        uuid = service(cloud, "host1").uuid
+        cloud.admin_api.put_service(uuid, {"status": "disabled", "disabled_reason": "x"})
+        enabled = cloud.admin_api.put_service(uuid, {"status": "enabled"})
+        assert (enabled["status"], enabled["disabled_reason"]) == ("enabled", None)
+        assert service(cloud, "host1").disabled is False
+
+
+def test_get_services_lists_and_filters_by_host():
+    with CloudFixture() as cloud:
+        assert sorted(s["host"] for s in cloud.admin_api.get_services()) == ["host1", "host2"]
+        [host2] = cloud.admin_api.get_services(host="host2")
+        assert (host2["binary"], host2["status"], host2["state"]) == (
+            "nova-compute", "enabled", "up")
+
+
+def test_bad_service_updates_are_refused():
+    with CloudFixture() as cloud:
+        uuid = service(cloud, "host1").uuid
+        assert status_of(cloud.admin_api.put_service, uuid, {}) == 400
+        assert status_of(cloud.admin_api.put_service, uuid, {"status": "off"}) == 400
+        assert status_of(cloud.admin_api.put_service, "no-such-service",
+                         {"status": "disabled"}) == 404
+        assert status_of(cloud.api.put_service, uuid, {"status": "disabled"}) == 403
+        assert service(cloud, "host1").disabled is False

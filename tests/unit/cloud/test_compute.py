@@ -1,0 +1,125 @@
+"""The compute manager: start-up registration, builds, and the live-migration steps."""
+
+from unittest import mock
+
+from harness.cloud import exception
+from harness.cloud.objects import ComputeNode, Service
+from harness.cloud.virt import NodeResources
+from harness.fixtures import CloudFixture, HostSpec
+from tests.unit.cloud.helpers import (
+    allocations,
+    boot,
+    hops,
+    instance,
+    live_migrate,
+    make_flavor,
+    migrations,
+    ranked,
+    service,
+    used_on,
+)
+
+HOSTS2 = ranked("host1", "host2")  # servers boot on host1 and move to host2
+
+
+def test_init_host_registers_service_node_provider_and_inventories():
+    resources = NodeResources(vcpus=4, memory_mb=4096, local_gb=50, reserved_host_cpus=1,
+                              cpu_allocation_ratio=2.0, ram_allocation_ratio=1.5)
+    with CloudFixture(hosts=[HostSpec("host1", {"host1": resources})]) as cloud:
+        assert service(cloud, "host1").binary == "nova-compute"
+        node = cloud.db.get(ComputeNode, "host1")
+        assert (node.host, node.vcpus, node.memory_mb, node.local_gb) == ("host1", 4, 4096, 50)
+        assert (node.vcpus_used, node.memory_mb_used) == (1, 512)
+        provider = cloud.placement.providers[node.uuid]
+        assert provider.name == "host1"
+        inventories = provider.inventories
+        assert (inventories["VCPU"].total, inventories["VCPU"].reserved,
+                inventories["VCPU"].allocation_ratio) == (4, 1, 2.0)
+        assert (inventories["MEMORY_MB"].reserved, inventories["MEMORY_MB"].capacity) == (
+            512, 5376)
+        assert inventories["DISK_GB"].capacity == 50
+
+
+def test_init_host_of_a_multi_node_host_registers_every_node():
+    nodes = {"host1-a": NodeResources(), "host1-b": NodeResources()}
+    with CloudFixture(hosts=[HostSpec("host1", nodes)]) as cloud:
+        registered = cloud.db.query(ComputeNode, host="host1")
+        assert sorted(n.hypervisor_hostname for n in registered) == ["host1-a", "host1-b"]
+        assert {n.uuid for n in registered} <= set(cloud.placement.providers)
+        assert len(cloud.db.query(Service)) == 1
+
+
+def test_a_build_records_the_instance_and_its_usage_on_the_node():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud, flavor=make_flavor(cloud, vcpus=2, ram=1024, disk=10))
+        node = cloud.db.get(ComputeNode, "host1")
+        assert (node.vcpus_used, node.memory_mb_used, node.local_gb_used) == (2, 1536, 10)
+        assert cloud.computes["host1"].driver.instances == {server["id"]: "host1"}
+        assert (server["status"], server["OS-EXT-STS:power_state"]) == ("ACTIVE", 1)
+
+
+def test_live_migration_runs_novas_steps_in_order_on_the_right_hosts():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        mark = cloud.trace.mark()
+        live_migrate(cloud, server["id"])
+        steps = [(h.topic, h.method) for h in cloud.trace.since(mark)
+                 if h.topic.startswith("compute.")]
+        assert steps == [
+            ("compute.host2", "check_can_live_migrate_destination"),
+            ("compute.host1", "check_can_live_migrate_source"),
+            ("compute.host1", "live_migration"),
+            ("compute.host2", "pre_live_migration"),
+            ("compute.host2", "post_live_migration_at_destination"),
+        ]
+
+
+def test_a_completed_live_migration_moves_usage_and_drops_the_migration_allocation():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        live_migrate(cloud, server["id"])
+        [migration] = migrations(cloud, server["id"])
+        assert (migration.source_node, migration.dest_node) == ("host1", "host2")
+        moved = instance(cloud, server["id"])
+        assert (moved.host, moved.node, moved.task_state) == ("host2", "host2", None)
+        assert cloud.db.get(ComputeNode, "host1").memory_mb_used == 512
+        assert cloud.db.get(ComputeNode, "host2").memory_mb_used == 1024
+        assert cloud.computes["host2"].driver.instances == {server["id"]: "host2"}
+        assert used_on(cloud, "host1")["MEMORY_MB"] == 0
+        assert allocations(cloud, migration.uuid) == {}
+
+
+def test_pre_live_migration_failure_rolls_back_to_the_source():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        before = allocations(cloud, server["id"])
+        with mock.patch.object(cloud.computes["host2"].driver, "pre_live_migration",
+                               side_effect=exception.MigrationError(reason="no disk")):
+            live_migrate(cloud, server["id"])
+        [pre] = hops(cloud, "pre_live_migration")
+        assert isinstance(pre.error, exception.MigrationError)
+        [migration] = migrations(cloud, server["id"])
+        assert migration.status == "error"
+        assert allocations(cloud, server["id"]) == before == {"host1": before["host1"]}
+        assert allocations(cloud, migration.uuid) == {}
+        assert used_on(cloud, "host2")["MEMORY_MB"] == 0
+        view = cloud.admin_api.get_server(server["id"])
+        assert (view["status"], view["OS-EXT-STS:task_state"],
+                view["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", None, "host1")
+        assert len(hops(cloud, "rollback_live_migration_at_destination")) == 1
+        assert server["id"] not in cloud.computes["host2"].driver.instances
+
+
+def test_a_failing_driver_migration_calls_the_recover_method():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+
+        def fail(instance, dest, post_method, recover_method, migrate_data):
+            recover_method(instance, dest)
+
+        with mock.patch.object(cloud.computes["host1"].driver, "live_migration",
+                               side_effect=fail):
+            live_migrate(cloud, server["id"])
+        assert migrations(cloud, server["id"])[0].status == "error"
+        assert instance(cloud, server["id"]).host == "host1"
+        assert list(allocations(cloud, server["id"])) == ["host1"]
