@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from harness.backends import get_backend
-    from harness.backends.nova.inject import INJECTIONS
+    from harness.inject import KNOWN_BUGS
     from harness.scenario.loader import load_scenario
     from harness.scenario.runner import run_scenario
 
@@ -68,7 +68,7 @@ def main() -> None:
             lambda: run_scenario(scenario, nova, "fixed"), args.repeat),
         "Nova's own test_bug_1718455": timed(run_upstream_test, args.repeat),
     }
-    with INJECTIONS["pike-16.0.0"].applied():
+    with KNOWN_BUGS["pike-16.0.0"].nova.applied():
         rows["nova backend + pike-16.0.0 (fails)"] = timed(
             lambda: run_scenario(scenario, nova, "fixed"), args.repeat)
         rows["Nova's own test + pike-16.0.0 (fails)"] = timed(run_upstream_test, 1)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from harness.backends import BACKENDS, get_backend
 from harness.backends.base import Backend, BackendUnavailable
-from harness.backends.nova.inject import INJECTIONS
 from harness.cloud.scheduler.drivers import (
     BUILTIN_SCHEDULERS,
     DEFAULT_SCHEDULER,
     SchedulerLoadError,
     load_scheduler,
 )
+from harness.inject import KNOWN_BUGS
 from harness.scenario.checks import Verdict, check, describe_step
 from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
@@ -74,10 +74,10 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
 
 def _add_inject(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--inject", choices=sorted(INJECTIONS), metavar="BUG",
-        help="re-introduce a known bug for this run: in Nova's scheduler, patched in memory "
-             "(nova backend), or as the fake cloud's scheduler of that name. "
-             f"Known: {', '.join(f'{n} ({i.summary})' for n, i in INJECTIONS.items())}")
+        "--inject", choices=sorted(KNOWN_BUGS), metavar="BUG",
+        help="put a known bug back into the code under test for this run, in memory: "
+             "into Nova (nova backend) or the fake cloud's copy of the same code. Known: "
+             + "; ".join(f"{b.name} ({b.summary})" for b in KNOWN_BUGS.values()))
 
 
 def load_all(paths: Sequence[Path]) -> list[Scenario]:
@@ -135,28 +135,19 @@ def run_and_check(scenario: Scenario, backend: Backend, scheduler: str) -> Verdi
                        seconds=time.perf_counter() - started)
 
 
-def _scheduler_for(args: argparse.Namespace) -> str:
-    """The fake cloud's scheduler: --scheduler, or the driver --inject names."""
-    if args.inject is None:
-        return getattr(args, "scheduler", DEFAULT_SCHEDULER)
-    if getattr(args, "scheduler", DEFAULT_SCHEDULER) != DEFAULT_SCHEDULER:
-        raise UsageError("--inject and --scheduler together: choose one")
-    return args.inject
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     if args.backend == "nova" and args.scheduler != DEFAULT_SCHEDULER:
         raise UsageError("the nova backend runs the installed Nova's scheduler: --scheduler "
                          "is for the fake cloud; use --inject to re-introduce a known bug")
-    scheduler = _scheduler_for(args) if args.backend == "fake" else DEFAULT_SCHEDULER
+    scheduler = args.scheduler
     try:
         load_scheduler(scheduler)
     except SchedulerLoadError as exc:
         raise UsageError(f"--scheduler: {exc}") from exc
     scenarios = load_all(args.paths)
     backend = _prepared(get_backend(args.backend, args.inject))
-    label = scheduler if args.backend == "fake" else (
-        f"installed Nova{' + ' + args.inject if args.inject else ''}")
+    label = (scheduler if args.backend == "fake" else "installed Nova") + (
+        f" + {args.inject}" if args.inject else "")
     report = HumanReport(sys.stdout, show_traces=args.trace)
     report.start(len(scenarios), backend.name, label)
     verdicts = []
@@ -171,14 +162,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     scenarios = load_all(args.paths)
-    fake = _prepared(get_backend("fake"))
+    fake = _prepared(get_backend("fake", args.inject))
     nova = _prepared(get_backend("nova", args.inject))
-    scheduler = _scheduler_for(args)
-    print(f"Comparing {len(scenarios)} scenario(s): fake cloud ({scheduler}) vs installed "
-          f"Nova{' + ' + args.inject if args.inject else ''}", flush=True)
+    injected = f" + {args.inject}" if args.inject else ""
+    print(f"Comparing {len(scenarios)} scenario(s): fake cloud{injected} vs installed "
+          f"Nova{injected}", flush=True)
     differing = 0
     for scenario in scenarios:
-        left = run_and_check(scenario, fake, scheduler)
+        left = run_and_check(scenario, fake, DEFAULT_SCHEDULER)
         right = run_and_check(scenario, nova, DEFAULT_SCHEDULER)
         broken = [f"{name}: {v.error}" for name, v in (("fake", left), ("nova", right))
                   if v.error is not None]

@@ -17,6 +17,8 @@ class SchedulingFacts:
     selected: int | None = None       # hosts selected and claimed
     required: int | None = None       # hosts _ensure_sufficient_hosts required
     no_candidates: bool = False       # placement offered nothing
+    forced_hosts: tuple[str, ...] = ()    # RequestSpec.force_hosts of the request
+    ignored_hosts: tuple[str, ...] = ()   # RequestSpec.ignore_hosts of the request
 
 
 def explain_no_valid_host(where: str, facts: SchedulingFacts) -> str:
@@ -33,6 +35,12 @@ def explain_no_valid_host(where: str, facts: SchedulingFacts) -> str:
             "together in the original request, persisted with the RequestSpec and reused "
             "by this move. The count must come from the instance UUIDs being scheduled "
             "(bug #1718455).")
+    elif facts.forced_hosts and set(facts.forced_hosts) <= set(facts.ignored_hosts):
+        line += (
+            f" The request forces hosts {list(facts.forced_hosts)} and ignores "
+            f"{list(facts.ignored_hosts)}: no host can pass. The forced hosts were persisted "
+            "when the server was created with a forced host, and a move must reset them "
+            "(bug #1561357).")
     elif facts.selected < facts.required:
         line += " Fewer hosts passed the filters (or could be claimed in placement) than needed."
     return line

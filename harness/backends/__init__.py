@@ -9,9 +9,10 @@ BACKENDS = ("fake", "nova")
 
 
 def get_backend(name: str, inject: str | None = None) -> Backend:
-    """The fake cloud, or real Nova (imported only when asked for, with ``inject``)."""
+    """The fake cloud, or real Nova (imported only when asked for); ``inject`` names a
+    known bug to put back into the code under test for the run."""
     if name == "fake":
-        return FakeCloudBackend()
+        return FakeCloudBackend(inject)
     if name == "nova":
         from harness.backends.nova import NovaBackend
 

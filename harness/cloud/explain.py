@@ -39,4 +39,6 @@ def _explain_no_valid_host(hop: Hop) -> str:
                         persisted=facts.get("spec_num_instances"),
                         selected=facts.get("selected_hosts"),
                         required=facts.get("required_count"),
-                        no_candidates=facts.get("allocation_candidates") == 0))
+                        no_candidates=facts.get("allocation_candidates") == 0,
+                        forced_hosts=facts.get("forced_hosts", ()),
+                        ignored_hosts=facts.get("ignored_hosts", ())))

@@ -102,6 +102,8 @@ class CreateStep(Step):
     flavor: str
     count: int = 1
     name: str = "server"
+    # "zone" or "zone:host": the API's way to force a host (admin only).
+    availability_zone: str | None = None
 
     @property
     def action(self) -> str:

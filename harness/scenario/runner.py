@@ -81,6 +81,8 @@ class _Runner:
             "imageRef": self.cloud.image_ref, "networks": "none",
             "min_count": str(step.count), "return_reservation_id": "True",
         }}
+        if step.availability_zone is not None:
+            body["server"]["availability_zone"] = step.availability_zone
         status, message, response = self._request(
             step, lambda api: api.post_server(body), success=202)
         if response is None:

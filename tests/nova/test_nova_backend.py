@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.backends import get_backend
-from harness.backends.nova.inject import INJECTIONS
 from harness.cli import main
+from harness.inject import KNOWN_BUGS
 from harness.scenario.checks import check
 from harness.scenario.diff import diff
 from harness.scenario.loader import discover, load_scenario
@@ -19,8 +19,12 @@ from harness.scenario.runner import run_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = [load_scenario(p, SCENARIOS) for p in discover([SCENARIOS])]
-# Scenarios that move a server of a batch through the scheduler: the gate's teeth.
-BUG_1718455 = {s.id for s in SHIPPED if "1718455" in s.bugs} - {"live_migration/forced_host"}
+CASES = [(bug, s) for bug in KNOWN_BUGS.values() for s in SHIPPED]
+
+
+def case_id(case):
+    bug, scenario = case
+    return f"{bug.name}-{scenario.id}"
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +36,12 @@ def nova_outcomes():
 
 @pytest.fixture(scope="module")
 def injected_outcomes():
-    backend = get_backend("nova", inject="pike-16.0.0")
-    return {s.id: run_scenario(s, backend, "fixed") for s in SHIPPED}
+    """{(bug name, scenario id): outcome} on Nova with each known bug put back."""
+    outcomes = {}
+    for bug in KNOWN_BUGS.values():
+        backend = get_backend("nova", inject=bug.name)
+        outcomes.update({(bug.name, s.id): run_scenario(s, backend, "fixed") for s in SHIPPED})
+    return outcomes
 
 
 @pytest.mark.parametrize("scenario", SHIPPED, ids=lambda s: s.id)
@@ -48,31 +56,37 @@ def test_the_fake_cloud_agrees_with_nova(scenario, nova_outcomes):
     assert diff(fake, nova_outcomes[scenario.id]) == []
 
 
-@pytest.mark.parametrize("scenario", SHIPPED, ids=lambda s: s.id)
-def test_the_fake_pike_scheduler_agrees_with_injected_nova(scenario, injected_outcomes):
-    fake = run_scenario(scenario, get_backend("fake"), "pike-16.0.0")
-    assert diff(fake, injected_outcomes[scenario.id]) == []
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_with_a_bug_injected_the_fake_cloud_still_agrees_with_nova(case, injected_outcomes):
+    bug, scenario = case
+    fake = run_scenario(scenario, get_backend("fake", inject=bug.name), "fixed")
+    assert diff(fake, injected_outcomes[bug.name, scenario.id]) == []
 
 
-@pytest.mark.parametrize("scenario", SHIPPED, ids=lambda s: s.id)
-def test_injected_pike_bug_fails_exactly_the_bug_scenarios(scenario, injected_outcomes):
-    outcome = injected_outcomes[scenario.id]
-    verdict = check(outcome)
-    assert verdict.passed is (scenario.id not in BUG_1718455)
-    if scenario.id in BUG_1718455:
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_an_injected_bug_fails_exactly_the_scenarios_written_for_it(case, injected_outcomes):
+    bug, scenario = case
+    verdict = check(injected_outcomes[bug.name, scenario.id])
+    catches = bug.number in scenario.bugs
+    assert verdict.passed is not catches
+    if catches:
         failed = verdict.failed_steps[-1].outcome
         assert failed.error_class == "NoValidHost"
         assert failed.migration.status == "error"
         # Seen in its terminal status, not given up on at a polling timeout.
         assert failed.settled
-        assert any("bug #1718455" in line for line in failed.explanation)
+
+
+def test_the_pike_failure_is_explained_from_novas_log(injected_outcomes):
+    outcome = injected_outcomes["pike-16.0.0", "bug_1718455/live_migrate_to_other_host"]
+    assert any("bug #1718455" in line for line in outcome.steps[-1].explanation)
 
 
 def test_the_injection_is_undone_after_the_run(injected_outcomes):
     from nova.scheduler import manager
 
     original = manager.SchedulerManager.__dict__["_schedule"]
-    with INJECTIONS["pike-16.0.0"].applied():
+    with KNOWN_BUGS["pike-16.0.0"].nova.applied():
         assert manager.SchedulerManager.__dict__["_schedule"] is not original
     assert manager.SchedulerManager.__dict__["_schedule"] is original
 

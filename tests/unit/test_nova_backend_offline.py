@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.backends.nova import environment
-from harness.backends.nova.inject import INJECTIONS, Injection, InjectionError, _rebuild
 from harness.cli import main
+from harness.inject import KNOWN_BUGS, Injection, InjectionError, _rebuild
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -39,7 +39,7 @@ def test_an_injection_is_undone_even_when_the_run_fails(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "fake_nova_scheduler", raising=False)
     module = importlib.import_module("fake_nova_scheduler")
-    injection = Injection("x", "y", "fake_nova_scheduler", "Manager", "count",
+    injection = Injection("fake_nova_scheduler", "Manager", "count",
                           fixed="return len(uuids)", buggy="return 2")
     original = module.Manager.__dict__["count"]
     with pytest.raises(RuntimeError), injection.applied():
@@ -48,9 +48,24 @@ def test_an_injection_is_undone_even_when_the_run_fails(monkeypatch, tmp_path):
     assert module.Manager.__dict__["count"] is original
 
 
-def test_the_pike_injection_has_a_fake_cloud_driver_of_the_same_name():
-    from harness.cloud.scheduler.drivers import BUILTIN_SCHEDULERS
-    assert set(INJECTIONS) <= set(BUILTIN_SCHEDULERS)
+@pytest.mark.parametrize("bug", KNOWN_BUGS.values(), ids=lambda b: b.name)
+def test_every_fake_cloud_injection_finds_its_expression(bug):
+    with bug.fake.applied():
+        pass
+
+
+def test_the_pike_injection_and_the_pike_driver_count_alike():
+    from harness.cloud.objects import Flavor, RequestSpec
+    from harness.cloud.scheduler.drivers import PikeSchedulerManager
+    from harness.cloud.scheduler.manager import SchedulerManager
+
+    spec = RequestSpec(instance_uuid="a", flavor=Flavor("1", "f", 1, 512, 1), num_instances=2)
+    count = SchedulerManager._num_instances_to_schedule
+    assert count(None, spec, ["a"]) == 1
+    with KNOWN_BUGS["pike-16.0.0"].fake.applied():
+        injected = SchedulerManager._num_instances_to_schedule(None, spec, ["a"])
+    assert injected == PikeSchedulerManager._num_instances_to_schedule(None, spec, ["a"]) == 2
+    assert SchedulerManager._num_instances_to_schedule is count
 
 
 def test_prepare_says_what_to_install_when_nova_is_missing(monkeypatch):
@@ -108,12 +123,15 @@ def test_the_cli_refuses_a_scheduler_plugin_on_nova(capsys):
     assert "use --inject" in capsys.readouterr().err
 
 
-def test_inject_on_the_fake_backend_selects_the_driver_of_that_name(capsys):
+def test_inject_on_the_fake_backend_puts_the_bug_into_the_fake_cloud(capsys):
     assert main(["run", "--inject", "pike-16.0.0", str(SCENARIOS / "bug_1718455")]) == 1
-    assert "with scheduler pike-16.0.0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "with scheduler fixed + pike-16.0.0" in out and "bug #1718455" in out
 
 
-def test_inject_and_scheduler_together_are_refused(capsys):
+def test_inject_applies_to_a_plugged_scheduler_too(capsys):
+    # The plug-in inherits the host count: the injection reaches it.
     assert main(["run", "--inject", "pike-16.0.0", "--scheduler",
-                 "tests.functional.plugin_schedulers:PikeStyleCheck"]) == 2
-    assert "choose one" in capsys.readouterr().err
+                 "tests.functional.plugin_schedulers:IgnoresIgnoreHosts",
+                 str(SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml")]) == 1
+    assert "observed NoValidHost" in capsys.readouterr().out

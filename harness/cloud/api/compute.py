@@ -27,12 +27,14 @@ class API:
         min_count: int,
         max_count: int,
         scheduler_hints: dict[str, list[str]],
+        forced_host: str | None = None,
     ) -> tuple[list[Instance], str]:
         """Persist one RequestSpec and one instance per server, then cast to the conductor.
 
         Every RequestSpec records num_instances = the size of the batch: that is
         how the conductor knows how many were created together, and it is what
-        stays in the database for later moves of any one of them.
+        stays in the database for later moves of any one of them. So does a
+        host forced with availability_zone "nova:host" (force_hosts).
         """
         num_instances = max_count  # The fake cloud has no quota to clamp it.
         reservation_id = "r-" + self.db.new_uuid()[:8]
@@ -48,6 +50,7 @@ class API:
                 project_id=context.project_id,
                 user_id=context.user_id,
                 scheduler_hints=scheduler_hints,
+                force_hosts=[forced_host] if forced_host else None,
             )
             request_spec.create(self.db)
             instance = Instance(

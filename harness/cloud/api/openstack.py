@@ -141,9 +141,14 @@ class OpenStackComputeAPI:
         max_count = int(server.get("max_count", min_count))
         if max_count < min_count:
             raise exception.Invalid("min_count must be <= max_count")
+        zone, _, forced_host = server.get("availability_zone", "").partition(":")
+        if zone not in ("", "nova"):
+            raise exception.Invalid("The requested availability zone is not available")
+        if forced_host:
+            policy.authorize(context, "os_compute_api:servers:create:forced_host")
         instances, reservation_id = self.compute_api.create(
             context, flavor, server.get("imageRef", ""), server["name"], min_count, max_count,
-            body.get("os:scheduler_hints", {}))
+            body.get("os:scheduler_hints", {}), forced_host or None)
         if _as_bool(server.get("return_reservation_id", False)):
             return {"reservation_id": reservation_id}
         return {"server": {"id": instances[0].uuid}}

@@ -10,6 +10,7 @@ PROJECT = "rule:project_member_or_admin"
 
 RULES: dict[str, str] = {
     "os_compute_api:servers:create": PROJECT,
+    "os_compute_api:servers:create:forced_host": ADMIN,
     "os_compute_api:servers:show": PROJECT,
     "os_compute_api:servers:detail": PROJECT,
     "os_compute_api:os-extended-server-attributes": ADMIN,

@@ -21,6 +21,7 @@ CREATE_SERVER: dict[str, Any] = {
                 "max_count": _COUNT,
                 "return_reservation_id": _BOOL_LIKE,
                 "networks": {"type": ["string", "array"]},
+                "availability_zone": {"type": "string"},
             },
             "required": ["name", "flavorRef"],
         },

@@ -53,6 +53,8 @@ class SchedulerManager:
             f"RequestSpec.num_instances={spec_obj.num_instances}",
             requested_instances=len(instance_uuids or []),
             spec_num_instances=spec_obj.num_instances,
+            forced_hosts=tuple(spec_obj.force_hosts or ()),
+            ignored_hosts=tuple(spec_obj.ignore_hosts or ()),
         )
         request = utils.resources_from_request_spec(self.db, spec_obj)
         alloc_reqs, provider_summaries, allocation_request_version = (

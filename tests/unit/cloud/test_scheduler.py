@@ -158,6 +158,7 @@ def test_the_scheduler_notes_the_numbers_behind_its_decision():
         select(cloud, request_spec(num_instances=2), [uuid_n(1)])
         [hop] = hops(cloud, "select_destinations")
         assert hop.facts == {"requested_instances": 1, "spec_num_instances": 2,
+                             "forced_hosts": (), "ignored_hosts": (),
                              "selected_hosts": 1, "required_count": 1}
 
 
