@@ -88,10 +88,6 @@ class ComputeHostNotFound(NotFound):
     msg_fmt = "Compute host %(host)s could not be found."
 
 
-class FlavorNotFound(NotFound):
-    msg_fmt = "Flavor %(flavor_id)s could not be found."
-
-
 class ServiceNotFound(NotFound):
     msg_fmt = "Service %(service_id)s could not be found."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from harness.scenario.model import (
@@ -59,7 +60,7 @@ def check(outcome: Outcome) -> Verdict:
                    seconds=outcome.seconds)
 
 
-def _check_step(scenario: Scenario, result: StepOutcome):
+def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or SUCCESS_STATUS[step.action]
     if result.api_status != expected_status:
@@ -87,7 +88,7 @@ def _check_step(scenario: Scenario, result: StepOutcome):
 
 
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,
-                  name_it: bool):
+                  name_it: bool) -> Iterator[Mismatch]:
     prefix = f"server {server.index}" if name_it else "server"
     if expect.status is not None and server.status != expect.status:
         yield Mismatch(f"{prefix}.status", expect.status, server.status)
@@ -95,7 +96,7 @@ def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome
         yield Mismatch(f"{prefix}.host", _describe_ref(expect.host, result), str(server.host))
 
 
-def _check_migration(expect: Expect, result: StepOutcome):
+def _check_migration(expect: Expect, result: StepOutcome) -> Iterator[Mismatch]:
     migration = result.migration
     if expect.migration is False:
         if migration is not None:
@@ -144,7 +145,7 @@ def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...]) -
             for s in servers if s.node is not None}
 
 
-def _check_allocations(scenario: Scenario, result: StepOutcome):
+def _check_allocations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     expected = expected_allocations(scenario, result.all_servers)
     observed = {consumer: providers for consumer, providers in result.allocations.items()
                 if providers}

@@ -132,6 +132,3 @@ class SchedulerReportClient:
                       consumer_uuid=consumer_uuid, allocations=remaining,
                       project_id=current.get("project_id"), user_id=current.get("user_id"),
                       consumer_generation=current["consumer_generation"])
-
-    def get_usages(self, context: RequestContext, rp_uuid: str) -> Resources:
-        return self.rpc.call("placement", "get_usages", trace={"rp": rp_uuid}, rp_uuid=rp_uuid)
