@@ -118,6 +118,18 @@ class InstanceHelperMixin:
         server = self.api.post_server({"server": self._build_server(name, flavor_id=flavor_id)})
         return self._wait_for_state_change(server, expected_state)
 
+    def _create_servers(self, num_servers: int, name: str | None = None,
+                        flavor_id: str | None = None, expected_state: str = "ACTIVE"
+                        ) -> list[dict[str, Any]]:
+        """Boot ``num_servers`` in ONE request (min_count), as a multi-create does;
+        the servers come back in launch order, each checked for ``expected_state``."""
+        request = self._build_server(name, flavor_id=flavor_id)
+        request.update(min_count=str(num_servers), return_reservation_id="True")
+        reservation_id = self.api.post_server({"server": request})["reservation_id"]
+        servers = self.admin_api.get_servers(search_opts={"reservation_id": reservation_id})
+        servers.sort(key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"])
+        return [self._wait_for_state_change(s, expected_state) for s in servers]
+
     def _wait_for_state_change(self, server: dict[str, Any], expected_status: str
                                ) -> dict[str, Any]:
         return self._wait_for_server_parameter(server, {"status": expected_status})
