@@ -94,6 +94,16 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
 )}
 
 
+def bug_injection(name: str | None, backend: str) -> contextlib.AbstractContextManager[None]:
+    """What puts bug ``name`` into ``backend`` ("nova" or "fake") for a ``with`` block;
+    nothing for None. An unknown name is a KeyError naming the known ones."""
+    if name is None:
+        return contextlib.nullcontext()
+    if name not in KNOWN_BUGS:
+        raise KeyError(f"unknown injection {name!r}; known: {', '.join(KNOWN_BUGS)}")
+    return getattr(KNOWN_BUGS[name], backend).applied()
+
+
 def _rebuild(function: Callable[..., Any], old: str, new: str) -> Callable[..., Any]:
     lines, first_line = inspect.getsourcelines(function)
     source = "".join(lines)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from harness.backends.base import BackendUnavailable, RawAllocations
+from harness.backends.base import RawAllocations
 from harness.cloud import exception
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
 from harness.cloud.explain import explain
@@ -14,7 +13,7 @@ from harness.cloud.objects import RequestSpec
 from harness.cloud.rpc import Hop
 from harness.cloud.virt import NodeResources
 from harness.fixtures import CloudFixture, HostSpec
-from harness.inject import KNOWN_BUGS
+from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
 
 
@@ -70,9 +69,6 @@ class FakeCloudBackend:
     name = "fake"
 
     def __init__(self, inject: str | None = None) -> None:
-        if inject is not None and inject not in KNOWN_BUGS:
-            raise BackendUnavailable(
-                f"unknown injection {inject!r}; known: {', '.join(KNOWN_BUGS)}")
         self.inject = inject
 
     def prepare(self) -> None:
@@ -80,8 +76,7 @@ class FakeCloudBackend:
 
     @contextmanager
     def open(self, scenario: Scenario, scheduler: str) -> Iterator[FakeCloudHandle]:
-        injection = (KNOWN_BUGS[self.inject].fake.applied() if self.inject
-                     else contextlib.nullcontext())
+        injection = bug_injection(self.inject, "fake")
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
                                      scheduler=scheduler) as cloud:
             yield FakeCloudHandle(cloud)

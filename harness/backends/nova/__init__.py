@@ -18,7 +18,7 @@ from typing import Any
 from harness.backends.base import BackendUnavailable, RawAllocations
 from harness.backends.nova import environment
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host
-from harness.inject import KNOWN_BUGS
+from harness.inject import bug_injection
 from harness.scenario.model import Scenario
 
 _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
@@ -86,9 +86,6 @@ class NovaBackend:
     name = "nova"
 
     def __init__(self, inject: str | None = None) -> None:
-        if inject is not None and inject not in KNOWN_BUGS:
-            raise BackendUnavailable(
-                f"unknown injection {inject!r}; known: {', '.join(KNOWN_BUGS)}")
         self.inject = inject
 
     def prepare(self) -> None:
@@ -111,8 +108,7 @@ class NovaBackend:
         from nova import exception as nova_exception
         from nova.tests.functional.api import client as api_client
 
-        injection = (KNOWN_BUGS[self.inject].nova.applied() if self.inject
-                     else contextlib.nullcontext())
+        injection = bug_injection(self.inject, "nova")
         with injection, NovaCloud(name=scenario.id) as cloud:
             cloud.flags(reserved_host_memory_mb=reserved.pop())
             cloud.start_service("conductor")
