@@ -17,6 +17,7 @@ from testtools import content
 
 from harness.cloud.conf import Config
 from harness.cloud.explain import explain
+from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER
 from harness.cloud.scheduler.manager import SchedulerManager
 from harness.cloud.virt import NodeResources
@@ -30,8 +31,6 @@ from harness.fixtures import (
     RPCFixture,
     SchedulerFixture,
 )
-
-TERMINAL_MIGRATION_STATUSES = ("completed", "error", "failed", "cancelled")
 
 
 class TestCase(oslotest.base.BaseTestCase):
@@ -153,7 +152,7 @@ class InstanceHelperMixin:
         migration = migrations[0]
         status = migration["status"].lower()
         if status not in [s.lower() for s in expected_statuses]:
-            ended = ("ended in" if status in TERMINAL_MIGRATION_STATUSES
+            ended = ("ended in" if status in MIGRATION_TERMINAL_STATUSES
                      else "is stuck in")
             self.fail(f"migration of instance {server['id']} {ended} status {status!r}, "
                       f"expected {expected_statuses}: {migration}")

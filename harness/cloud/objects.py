@@ -260,6 +260,10 @@ class Instance(PersistentObject):
             raise exception.InstanceNotFound(instance_id=uuid) from None
 
 
+# Statuses a migration does not leave (Nova's "done" is not used by live migration).
+MIGRATION_TERMINAL_STATUSES = ("completed", "error", "failed", "cancelled")
+
+
 @dataclass
 class Migration(PersistentObject):
     TABLE = "migrations"

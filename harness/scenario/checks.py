@@ -16,8 +16,6 @@ from harness.scenario.model import (
 )
 from harness.scenario.outcome import Allocations, Outcome, ServerState, StepOutcome
 
-SUCCESS_STATUS = {"create": 202, "live-migrate": 202, "set-service": 200}
-
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -62,7 +60,7 @@ def check(outcome: Outcome) -> Verdict:
 
 def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     step, expect = result.step, result.step.expect
-    expected_status = expect.api_status or SUCCESS_STATUS[step.action]
+    expected_status = expect.api_status or step.SUCCESS_STATUS
     if result.api_status != expected_status:
         observed = str(result.api_status)
         if result.api_message:

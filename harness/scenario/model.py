@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from harness.cloud.virt import NodeResources
 
@@ -89,6 +89,9 @@ class Step:
     expect: Expect
     actor: Actor
 
+    # The API's status code when it accepts the step's request.
+    SUCCESS_STATUS: ClassVar[int] = 202
+
     @property
     def action(self) -> str:
         raise NotImplementedError
@@ -134,6 +137,8 @@ class LiveMigrateStep(Step):
 
 @dataclass(frozen=True)
 class SetServiceStep(Step):
+    SUCCESS_STATUS: ClassVar[int] = 200
+
     host: str
     disabled: bool | None = None
     forced_down: bool | None = None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from harness.backends.base import Backend, CloudHandle
+from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
 from harness.scenario.errors import exception_class
 from harness.scenario.model import (
     CreateStep,
@@ -30,7 +31,6 @@ from harness.scenario.outcome import (
 )
 
 T = TypeVar("T")
-TERMINAL_MIGRATION_STATUSES = ("completed", "error", "failed", "cancelled")
 
 
 def run_scenario(scenario: Scenario, backend: Backend, scheduler: str) -> Outcome:
@@ -84,7 +84,7 @@ class _Runner:
         if step.availability_zone is not None:
             body["server"]["availability_zone"] = step.availability_zone
         status, message, response = self._request(
-            step, lambda api: api.post_server(body), success=202)
+            step, lambda api: api.post_server(body))
         if response is None:
             return StepOutcome(step=step, api_status=status, api_message=message)
         reservation_id = response["reservation_id"]
@@ -122,23 +122,24 @@ class _Runner:
         if step.force:
             body["os-migrateLive"]["force"] = True
         status, message, _ = self._request(
-            step, lambda api: api.post_server_action(server_id, body), success=202,
+            step, lambda api: api.post_server_action(server_id, body),
             microversion=step.microversion)
 
+        def new_migration() -> dict[str, Any] | None:
+            """The migration this step created, if it has one."""
+            return next((m for m in self._migrations(server_id) if m["id"] not in before), None)
+
         def migration_done() -> dict[str, Any] | None:
-            new = [m for m in self._migrations(server_id) if m["id"] not in before]
-            if not new:
-                return None
-            server = self.cloud.admin_api.get_server(server_id)
-            if (new[0]["status"] in TERMINAL_MIGRATION_STATUSES
-                    and server["OS-EXT-STS:task_state"] is None):
-                return new[0]
+            migration = new_migration()
+            if (migration is not None and migration["status"] in MIGRATION_TERMINAL_STATUSES
+                    and self.cloud.admin_api.get_server(server_id)["OS-EXT-STS:task_state"]
+                    is None):
+                return migration
             return None
 
         migration, settled = (None, True) if message else self._wait(migration_done)
         if migration is None:
-            new = [m for m in self._migrations(server_id) if m["id"] not in before]
-            migration = new[0] if new else None
+            migration = new_migration()
         error_class, error_message = self._action_error(server_id, "live-migration",
                                                         skip=message is not None)
         return StepOutcome(
@@ -159,18 +160,18 @@ class _Runner:
         if step.disabled is not None:
             update["status"] = "disabled" if step.disabled else "enabled"
         status, message, _ = self._request(
-            step, lambda api: api.put_service(services[0]["id"], update), success=200)
+            step, lambda api: api.put_service(services[0]["id"], update))
         return StepOutcome(step=step, api_status=status, api_message=message)
 
     # Helpers
 
-    def _request(self, step: Step, call: Callable[[Any], T], success: int,
+    def _request(self, step: Step, call: Callable[[Any], T],
                  microversion: str | None = None) -> tuple[int, str | None, T | None]:
         api = self.cloud.admin_api if step.actor == "admin" else self.cloud.api
         default_microversion = api.microversion
         api.microversion = microversion or default_microversion
         try:
-            return success, None, call(api)
+            return step.SUCCESS_STATUS, None, call(api)
         except self.cloud.api_errors as exc:
             return exc.response.status_code, str(exc), None
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from harness.scenario.checks import SUCCESS_STATUS, Verdict, check
+from harness.scenario.checks import Verdict, check
 from harness.scenario.model import (
     CloudDef,
     CreateStep,
@@ -102,7 +102,7 @@ def server(index: int = 0, host: str | None = "host1", status: str = "ACTIVE") -
 def step_outcome(step, **fields) -> StepOutcome:
     """A step's outcome that meets every default expectation unless ``fields`` say otherwise:
     the success status, no error, and each server holding its flavor on its host."""
-    fields.setdefault("api_status", SUCCESS_STATUS[step.action])
+    fields.setdefault("api_status", step.SUCCESS_STATUS)
     fields.setdefault("all_servers", fields.get("servers", ()))
     fields.setdefault("allocations", {f"server {s.index}": {s.node: dict(SMALL)}
                                       for s in fields["all_servers"] if s.node})
