@@ -23,7 +23,7 @@ from harness.cloud.scheduler.drivers import (
     load_scheduler,
 )
 from harness.inject import KNOWN_BUGS
-from harness.scenario.checks import Verdict, check, describe_step
+from harness.scenario.checks import Verdict, check
 from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
@@ -195,7 +195,7 @@ def _render_differences(verdict: Verdict, differences: list[Difference]) -> list
     for d in differences:
         if d.step != last_step:
             result = verdict.outcome.steps[d.step]
-            lines.append(f"step {d.step + 1}: {describe_step(result.step, result)}")
+            lines.append(f"step {d.step + 1}: {result.step.describe_outcome(result)}")
             last_step = d.step
         lines.append(f"  {d.what}: fake {d.left!r}, nova {d.right!r}")
     return lines

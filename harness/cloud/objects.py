@@ -260,8 +260,13 @@ class Instance(PersistentObject):
             raise exception.InstanceNotFound(instance_id=uuid) from None
 
 
-# Statuses a migration does not leave (Nova's "done" is not used by live migration).
-MIGRATION_TERMINAL_STATUSES = ("completed", "error", "failed", "cancelled")
+# Statuses a migration never leaves.
+MIGRATION_TERMINAL_STATUSES = ("completed", "error", "failed", "cancelled", "confirmed",
+                               "reverted")
+# Statuses a migration rests in while no service works on it: the terminal ones,
+# a resize or cold migration waiting to be confirmed or reverted ("finished"),
+# and an evacuation whose source host has not cleaned up yet ("done").
+MIGRATION_RESTING_STATUSES = (*MIGRATION_TERMINAL_STATUSES, "finished", "done")
 
 
 @dataclass

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from harness.scenario.model import (
-    CreateStep,
-    Expect,
-    LiveMigrateStep,
-    MigrationExpect,
-    Scenario,
-    ServerExpect,
-    Step,
+from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
+from harness.scenario.model import NO_HOST, Expect, MigrationExpect, Scenario, ServerExpect
+from harness.scenario.outcome import (
+    Allocations,
+    MigrationState,
+    Outcome,
+    ServerState,
+    StepOutcome,
 )
-from harness.scenario.outcome import Allocations, Outcome, ServerState, StepOutcome
+from harness.scenario.steps.base import host_matches
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,15 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,
                   name_it: bool) -> Iterator[Mismatch]:
     prefix = f"server {server.index}" if name_it else "server"
-    if expect.status is not None and server.status != expect.status:
-        yield Mismatch(f"{prefix}.status", expect.status, server.status)
-    if expect.host is not None and not _host_matches(expect.host, server.host, result):
-        yield Mismatch(f"{prefix}.host", _describe_ref(expect.host, result), str(server.host))
+    for what, want, got in (("status", expect.status, server.status),
+                            ("flavor", expect.flavor, server.flavor),
+                            ("vm_state", expect.vm_state, server.vm_state),
+                            ("task_state", expect.task_state, server.task_state or "none")):
+        if want is not None and want != got:
+            yield Mismatch(f"{prefix}.{what}", want, got)
+    if expect.host is not None and not host_matches(expect.host, server.host, result.refs):
+        yield Mismatch(f"{prefix}.host", _describe_ref(expect.host, result),
+                       server.host or NO_HOST)
 
 
 def _check_migration(expect: Expect, result: StepOutcome) -> Iterator[Mismatch]:
@@ -113,14 +118,8 @@ def _check_migration(expect: Expect, result: StepOutcome) -> Iterator[Mismatch]:
             yield Mismatch(f"migration.{what}", repr(want), repr(got))
     for what, ref, got in (("source", wanted.source, migration.source),
                            ("dest", wanted.dest, migration.dest)):
-        if ref is not None and not _host_matches(ref, got, result):
-            yield Mismatch(f"migration.{what}", _describe_ref(ref, result), str(got))
-
-
-def _host_matches(ref: str, host: str | None, result: StepOutcome) -> bool:
-    if ref == "@not-source":
-        return host is not None and host != result.refs.get("@source")
-    return host == result.refs.get(ref, ref)
+        if ref is not None and not host_matches(ref, got, result.refs):
+            yield Mismatch(f"migration.{what}", _describe_ref(ref, result), got or NO_HOST)
 
 
 def _describe_ref(ref: str, result: StepOutcome) -> str:
@@ -137,14 +136,34 @@ def flavor_resources(scenario: Scenario, flavor_name: str) -> dict[str, int]:
     return {rc: amount for rc, amount in amounts.items() if amount}
 
 
-def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...]) -> Allocations:
-    """Each server placed on a node holds exactly its flavor there; nothing else holds anything."""
-    return {f"server {s.index}": {s.node: flavor_resources(scenario, s.flavor)}
-            for s in servers if s.node is not None}
+def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...],
+                         migrations: tuple[MigrationState, ...] = ()) -> Allocations:
+    """What placement must hold, as Nova keeps it.
+
+    Each server on a node holds exactly its flavor there. A resize, cold or
+    live migration in progress (or waiting to be confirmed) holds, as its own
+    consumer, the flavor the server had before on the source node. An
+    evacuation leaves the server holding its source node too, until the source
+    compute comes back and cleans up (the migration goes from "done" to
+    "completed"). Nothing else holds anything.
+    """
+    expected: Allocations = {f"server {s.index}": {s.node: flavor_resources(scenario, s.flavor)}
+                             for s in servers if s.node is not None}
+    for migration in migrations:
+        if migration.source_node is None or migration.flavor is None:
+            continue
+        held = {migration.source_node: flavor_resources(scenario, migration.flavor)}
+        if migration.type == "evacuation":
+            server = expected.get(f"server {migration.server}")
+            if migration.status == "done" and server is not None:
+                server.update(held)
+        elif migration.status not in MIGRATION_TERMINAL_STATUSES:
+            expected[f"migration of server {migration.server}"] = held
+    return expected
 
 
 def _check_allocations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
-    expected = expected_allocations(scenario, result.all_servers)
+    expected = expected_allocations(scenario, result.all_servers, result.all_migrations)
     observed = {consumer: providers for consumer, providers in result.allocations.items()
                 if providers}
     for consumer in sorted(set(expected) | set(observed)):
@@ -159,13 +178,3 @@ def _render_allocs(allocs: dict[str, dict[str, int]] | None) -> str:
         return "none"
     return "; ".join(f"{provider}: " + ", ".join(f"{rc}={n}" for rc, n in sorted(res.items()))
                      for provider, res in sorted(allocs.items()))
-
-
-def describe_step(step: Step, result: StepOutcome) -> str:
-    """The step as it ran, with its host references resolved."""
-    text = step.describe()
-    if isinstance(step, LiveMigrateStep) and step.host and step.host.startswith("@"):
-        text += f" ({result.refs.get('@target')})"
-    if isinstance(step, CreateStep) and result.servers:
-        text += ": " + ", ".join(f"server {s.index} on {s.host}" for s in result.servers)
-    return text

@@ -1,8 +1,9 @@
 """Comparing two Outcomes of one scenario, step by step.
 
 Compared: the API status, the error class, each acted-on server's status,
-host, node and task state, the migration (type, status, source, dest), the
-persisted num_instances, and every consumer's allocations. Error messages
+vm and task state, host, node and flavor, the migration (type, status, source
+and dest hosts and nodes), the persisted num_instances, and every consumer's
+allocations. Error messages
 are not: their wording is not part of the contract.
 
 Hosts that the scenario defines identically and never names are
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
-from harness.scenario.model import HostDef, LiveMigrateStep, Scenario, SetServiceStep
+from harness.scenario.model import HostDef, Scenario
 from harness.scenario.outcome import Outcome, StepOutcome
 
 
@@ -52,14 +53,18 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
     yield "error", step.error_class
     for server in step.servers:
         yield f"server {server.index}.status", server.status
+        yield f"server {server.index}.vm_state", server.vm_state
+        yield f"server {server.index}.task_state", server.task_state
         yield f"server {server.index}.host", host(server.host)
         yield f"server {server.index}.node", host(server.node)
-        yield f"server {server.index}.task_state", server.task_state
+        yield f"server {server.index}.flavor", server.flavor
     if step.migration is None:
         yield "migration", None
     else:
+        m = step.migration
         migration = dataclasses.replace(
-            step.migration, source=host(step.migration.source), dest=host(step.migration.dest))
+            m, source=host(m.source), dest=host(m.dest), source_node=host(m.source_node),
+            dest_node=host(m.dest_node))
         for field in fields(migration):
             yield f"migration.{field.name}", getattr(migration, field.name)
     yield "request_spec.num_instances", step.num_instances
@@ -81,8 +86,7 @@ def _canonical_names(outcome: Outcome) -> dict[str, str]:
 
 
 def _interchangeable(scenario: Scenario) -> dict[HostDef, list[HostDef]]:
-    named = {step.host for step in scenario.steps
-             if isinstance(step, (LiveMigrateStep, SetServiceStep))}
+    named = {host for step in scenario.steps for host in step.named_hosts()}
     for step in scenario.steps:
         expect = step.expect
         if expect.server is not None:

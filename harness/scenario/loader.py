@@ -21,25 +21,23 @@ from typing import Any
 import jsonschema
 
 from harness.scenario.model import (
+    NO_HOST,
     CloudDef,
-    CreateStep,
+    ConfigDef,
     Expect,
     FlavorDef,
     HostDef,
-    LiveMigrateStep,
     MigrationExpect,
     Scenario,
     ServerExpect,
-    SetServiceStep,
-    Step,
 )
+from harness.scenario.steps import STEP_TYPES
+from harness.scenario.steps.base import KeyPath, Names, Step
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-KeyPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -105,11 +103,24 @@ def _scenario_id(path: Path, root: Path | None) -> str:
     return relative.with_suffix("").as_posix()
 
 
+def scenario_schema() -> dict[str, Any]:
+    """schema.json, with each step type's keys as one branch of ``$defs.step``."""
+    schema = json.loads(resources.files("harness.scenario").joinpath("schema.json").read_text())
+    schema["$defs"]["step"] = {
+        "type": "object",
+        "required": ["action"],
+        "properties": {"action": {"enum": list(STEP_TYPES)}},
+        "allOf": [{"if": {"properties": {"action": {"const": action}}},
+                   "then": step_type.json_schema()}
+                  for action, step_type in STEP_TYPES.items()],
+    }
+    return schema
+
+
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(resources.files("harness.scenario").joinpath("schema.json").read_text())
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    schema = scenario_schema()
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def _schema_problems(data: dict[str, Any]) -> list[Problem]:
@@ -146,63 +157,38 @@ def _reference_problems(data: dict[str, Any]) -> list[Problem]:
         for i, name in enumerate(names):
             if name in names[:i]:
                 problems.append(Problem(("cloud", kind, i), f"duplicate name {name!r}"))
-    servers = 0
-    for i, step in enumerate(data["steps"]):
-        at = ("steps", i)
-        action = step["action"]
-        expect = step.get("expect", {})
-        if action == "create":
-            if step["flavor"] not in flavors:
-                problems.append(Problem((*at, "flavor"), f"unknown flavor {step['flavor']!r}; "
-                                        f"expected one of {flavors}"))
-            servers += step.get("count", 1)
-        elif action == "live-migrate":
-            if step["server"] >= servers:
-                problems.append(Problem((*at, "server"), _no_such_server(step["server"], servers)))
-            host = step.get("host")
-            if host == "@other" and len(hosts) != 2:
-                problems.append(Problem((*at, "host"), "@other needs a cloud of exactly two "
-                                        "hosts; expected a host name"))
-            elif host is not None and host != "@other" and host not in hosts:
-                problems.append(Problem((*at, "host"), f"expected @other or one of {hosts}"))
-        elif step["host"] not in hosts:
-            problems.append(Problem((*at, "host"), f"expected one of {hosts}"))
-        problems.extend(_expect_problems(at, action, step, expect, hosts))
+    names = Names(hosts, flavors)
+    for i, raw in enumerate(data["steps"]):
+        at: KeyPath = ("steps", i)
+        step = _build_step(i, raw)
+        problems.extend(Problem((*at, *key), message) for key, message in step.references(names))
+        problems.extend(_expect_problems(at, step, raw.get("expect", {}), hosts))
     return problems
 
 
-def _no_such_server(index: int, created: int) -> str:
-    if not created:
-        return "no server exists yet: expected a create step before this one"
-    expected = "0" if created == 1 else f"a number from 0 to {created - 1}"
-    return f"server {index} is not created by an earlier step; expected {expected}"
-
-
-def _expect_problems(at: KeyPath, action: str, step: dict[str, Any], expect: dict[str, Any],
-                     hosts: list[str]) -> Iterator[Problem]:
-    allowed: set[str] = set()
-    if action == "live-migrate":
-        allowed = {"@source", "@not-source"} | ({"@target"} if "host" in step else set())
+def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: list[str]
+                     ) -> Iterator[Problem]:
+    allowed = step.expectation_refs()
     refs = [(("server", "host"), expect.get("server", {}).get("host"))]
     if isinstance(expect.get("migration"), dict):
         refs += [(("migration", k), expect["migration"].get(k)) for k in ("source", "dest")]
     for key, ref in refs:
-        if ref is None:
+        if ref is None or ref == NO_HOST:
             continue
         if ref.startswith("@") and ref not in allowed:
             also = "".join(f", {a}" for a in sorted(allowed))
             yield Problem((*at, "expect", *key),
-                          f"{ref} has no meaning in a {action} step here; "
-                          f"expected a host name{also}")
+                          f"{ref} has no meaning in a {step.ACTION} step here; "
+                          f"expected a host name, none{also}")
         elif not ref.startswith("@") and ref not in hosts:
-            yield Problem((*at, "expect", *key), f"expected one of {hosts}")
-    if action != "live-migrate" and expect.get("migration"):
-        yield Problem((*at, "expect", "migration"), f"a {action} step creates no migration; "
-                      "expected false or nothing")
-    if action == "set-service":
+            yield Problem((*at, "expect", *key), f"expected one of {hosts} or none")
+    if step.MIGRATION is None and expect.get("migration"):
+        yield Problem((*at, "expect", "migration"), f"a {step.ACTION} step creates no "
+                      "migration; expected false or nothing")
+    if not step.ACTS_ON_SERVERS:
         for key in ("server", "request_spec"):
             if key in expect:
-                yield Problem((*at, "expect", key), "a set-service step acts on no server")
+                yield Problem((*at, "expect", key), f"a {step.ACTION} step acts on no server")
 
 
 def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
@@ -211,6 +197,7 @@ def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
         hosts=tuple(HostDef(name=h) if isinstance(h, str) else HostDef(**h)
                     for h in data["cloud"]["hosts"]),
         flavors=tuple(FlavorDef(**f) for f in data["cloud"]["flavors"]),
+        config=ConfigDef(**data["cloud"].get("config", {})),
     )
     return Scenario(
         id=scenario_id, path=path, title=meta["title"], cloud=cloud,
@@ -221,11 +208,8 @@ def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
 
 def _build_step(index: int, raw: dict[str, Any]) -> Step:
     params = {k: v for k, v in raw.items() if k not in ("action", "expect", "as")}
-    common = {"index": index, "expect": _build_expect(raw.get("expect", {})),
-              "actor": raw.get("as", "admin")}
-    step_cls = {"create": CreateStep, "live-migrate": LiveMigrateStep,
-                "set-service": SetServiceStep}[raw["action"]]
-    return step_cls(**common, **params)
+    return STEP_TYPES[raw["action"]](index=index, expect=_build_expect(raw.get("expect", {})),
+                                     actor=raw.get("as", "admin"), **params)
 
 
 def _build_expect(raw: dict[str, Any]) -> Expect:

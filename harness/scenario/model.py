@@ -1,25 +1,34 @@
 """Scenarios as loaded: immutable values, independent of any backend.
 
-A scenario names a cloud (hosts with their sizes, flavors), a list of steps
-done through the compute API, and what each step must lead to. Host
-references in steps and expectations are resolved when the step runs:
+A scenario names a cloud (hosts with their sizes, flavors, the nova.conf
+options it sets), a list of steps done through the compute API, and what each
+step must lead to. The step types live in ``harness.scenario.steps``, one
+class each. Host references in steps and expectations are resolved when the
+step runs:
 
-- ``@other``: the only host that is not the server's current host;
-- ``@source``: the server's host before the step;
+- ``@other``: the only host that is not the server's (current or last) host;
+- ``@source``: the server's host before the step (for a shelved-offloaded
+  server, the host it was on last);
 - ``@target``: the host the step asked for;
-- ``@not-source``: any host but the source (expectations only).
+- ``@not-source``: any host but the source (expectations only);
+- ``none``: no host at all (expectations only: a shelved-offloaded server).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from harness.cloud.virt import NodeResources
 
+if TYPE_CHECKING:
+    from harness.scenario.steps.base import Step
+
 # A host's size and ratios default to the fake driver's, which follow nova.conf.
 _DEFAULT = NodeResources()
+
+NO_HOST = "none"
 
 
 @dataclass(frozen=True)
@@ -43,9 +52,20 @@ class FlavorDef:
 
 
 @dataclass(frozen=True)
+class ConfigDef:
+    """The nova.conf options a scenario may set; both backends honour each one."""
+
+    # [DEFAULT] allow_resize_to_same_host
+    allow_resize_to_same_host: bool = False
+    # [DEFAULT] shelved_offload_time: 0 offloads at once on shelve, -1 never.
+    shelved_offload_time: int = 0
+
+
+@dataclass(frozen=True)
 class CloudDef:
     hosts: tuple[HostDef, ...]
     flavors: tuple[FlavorDef, ...]
+    config: ConfigDef = field(default_factory=ConfigDef)
 
     def flavor(self, name: str) -> FlavorDef:
         return next(f for f in self.flavors if f.name == name)
@@ -54,7 +74,12 @@ class CloudDef:
 @dataclass(frozen=True)
 class ServerExpect:
     status: str | None = None
+    # A host name, a host reference, or "none".
     host: str | None = None
+    flavor: str | None = None
+    vm_state: str | None = None
+    # A task state, or "none" for no task in progress.
+    task_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,76 +106,6 @@ class Expect:
 
 
 Actor = Literal["admin", "user"]
-
-
-@dataclass(frozen=True)
-class Step:
-    index: int
-    expect: Expect
-    actor: Actor
-
-    # The API's status code when it accepts the step's request.
-    SUCCESS_STATUS: ClassVar[int] = 202
-
-    @property
-    def action(self) -> str:
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class CreateStep(Step):
-    flavor: str
-    count: int = 1
-    name: str = "server"
-    # "zone" or "zone:host": the API's way to force a host (admin only).
-    availability_zone: str | None = None
-
-    @property
-    def action(self) -> str:
-        return "create"
-
-    def describe(self) -> str:
-        return f"create {self.count} x {self.flavor} in one request"
-
-
-@dataclass(frozen=True)
-class LiveMigrateStep(Step):
-    server: int
-    host: str | None = None
-    block_migration: bool | str = "auto"
-    force: bool = False
-    # The API microversion of the request; the client's default ("latest") if None.
-    microversion: str | None = None
-
-    @property
-    def action(self) -> str:
-        return "live-migrate"
-
-    def describe(self) -> str:
-        target = f"to {self.host}" if self.host else "(scheduler picks the host)"
-        forced = " forced" if self.force else ""
-        return f"live-migrate server {self.server} {target}{forced}"
-
-
-@dataclass(frozen=True)
-class SetServiceStep(Step):
-    SUCCESS_STATUS: ClassVar[int] = 200
-
-    host: str
-    disabled: bool | None = None
-    forced_down: bool | None = None
-
-    @property
-    def action(self) -> str:
-        return "set-service"
-
-    def describe(self) -> str:
-        changes = [f"{k}={v}" for k, v in (("disabled", self.disabled),
-                                             ("forced_down", self.forced_down)) if v is not None]
-        return f"set compute service on {self.host}: {', '.join(changes)}"
 
 
 @dataclass(frozen=True)

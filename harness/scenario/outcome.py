@@ -9,8 +9,12 @@ server they belong to, so two clouds' outcomes can be compared directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from harness.scenario.model import Scenario, Step
+from harness.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from harness.scenario.steps.base import Step
 
 # consumer label ("server 0", "migration of server 0") -> provider name -> class -> amount
 Allocations = dict[str, dict[str, dict[str, int]]]
@@ -25,6 +29,7 @@ class ServerState:
     node: str | None
     task_state: str | None
     flavor: str
+    vm_state: str = "active"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class MigrationState:
     status: str
     source: str | None
     dest: str | None
+    source_node: str | None = None
+    dest_node: str | None = None
+    # The server it moves, and the flavor that server had when the move began
+    # (what the migration holds in placement while it is in progress).
+    server: int | None = None
+    flavor: str | None = None
 
 
 @dataclass
@@ -46,7 +57,10 @@ class StepOutcome:
     servers: tuple[ServerState, ...] = ()
     # Every server of the scenario after the step, for allocation checks.
     all_servers: tuple[ServerState, ...] = ()
+    # The migration the step created or acted on.
     migration: MigrationState | None = None
+    # Every migration of the scenario's servers after the step, oldest first.
+    all_migrations: tuple[MigrationState, ...] = ()
     num_instances: dict[int, int] = field(default_factory=dict)
     allocations: Allocations = field(default_factory=dict)
     # Host references as resolved for this step: @source, @target.

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TextIO
 
-from harness.scenario.checks import Verdict, describe_step
+from harness.scenario.checks import Verdict
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -22,7 +22,7 @@ def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
     parts = []
     for step_verdict in verdict.failed_steps:
         result = step_verdict.outcome
-        parts.append(f"step {result.step.index + 1}: {describe_step(result.step, result)}")
+        parts.append(f"step {result.step.index + 1}: {result.step.describe_outcome(result)}")
         parts.extend(f"  {m.render()}" for m in step_verdict.mismatches)
         if result.explanation:
             parts.append("  why:")
@@ -52,7 +52,7 @@ class HumanReport:
         elif self.show_traces and verdict.outcome is not None:
             for result in verdict.outcome.steps:
                 self._write(f"  step {result.step.index + 1}: "
-                            f"{describe_step(result.step, result)}")
+                            f"{result.step.describe_outcome(result)}")
                 self._write(_indent(result.trace, "    "))
 
     def finish(self, verdicts: list[Verdict]) -> None:
@@ -95,7 +95,7 @@ def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: st
             failure.text = failure_text(verdict)
         if verdict.outcome is not None:
             ET.SubElement(case, "system-out").text = "\n\n".join(
-                f"step {r.step.index + 1}: {describe_step(r.step, r)}\n{r.trace}"
+                f"step {r.step.index + 1}: {r.step.describe_outcome(r)}\n{r.trace}"
                 for r in verdict.outcome.steps)
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)

@@ -1,27 +1,21 @@
 """Runs a scenario's steps on a cloud and records what each led to.
 
-The runner does what a user would: it calls the compute API with the
-scenario's requests, waits for the cloud to settle, and reads the result
-back through the API (servers, migrations, instance actions). It never
+The runner does what a user would: each step sends its request to the
+compute API, waits for the cloud to settle, and reads the result back through
+the API (servers, migrations, instance actions). After every step the runner
+observes the whole cloud the same way, whatever the step was. It never
 judges; that is harness.scenario.checks' work.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from harness.backends.base import Backend, CloudHandle
-from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
 from harness.scenario.errors import exception_class
-from harness.scenario.model import (
-    CreateStep,
-    LiveMigrateStep,
-    Scenario,
-    SetServiceStep,
-    Step,
-)
+from harness.scenario.model import Scenario
 from harness.scenario.outcome import (
     Allocations,
     MigrationState,
@@ -29,6 +23,7 @@ from harness.scenario.outcome import (
     ServerState,
     StepOutcome,
 )
+from harness.scenario.steps.base import Step
 
 T = TypeVar("T")
 
@@ -37,14 +32,16 @@ def run_scenario(scenario: Scenario, backend: Backend, scheduler: str) -> Outcom
     started = time.perf_counter()
     outcome = Outcome(scenario=scenario, backend=backend.name, scheduler=scheduler)
     with backend.open(scenario, scheduler) as cloud:
-        runner = _Runner(scenario, cloud)
+        runner = StepRunner(scenario, cloud)
         for step in scenario.steps:
             outcome.steps.append(runner.run_step(step))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-class _Runner:
+class StepRunner:
+    """One scenario's run on one cloud: what its steps act on and how they observe."""
+
     def __init__(self, scenario: Scenario, cloud: CloudHandle) -> None:
         self.scenario = scenario
         self.cloud = cloud
@@ -54,119 +51,57 @@ class _Runner:
             }})["id"]
             for f in scenario.cloud.flavors
         }
-        self.server_ids: list[str] = []
-        self.server_flavors: list[str] = []
+        self._server_ids: list[str] = []
+        # Every server as the previous step left it.
+        self._servers: tuple[ServerState, ...] = ()
+        self._last_hosts: dict[int, str] = {}
+        # migration uuid -> the flavor its server had when it began
+        self._migration_flavors: dict[str, str | None] = {}
 
     def run_step(self, step: Step) -> StepOutcome:
         mark = self.cloud.mark()
-        if isinstance(step, CreateStep):
-            result = self._create(step)
-        elif isinstance(step, LiveMigrateStep):
-            result = self._live_migrate(step)
-        elif isinstance(step, SetServiceStep):
-            result = self._set_service(step)
-        else:  # pragma: no cover - the loader only builds the steps above
-            raise TypeError(f"no runner for {type(step).__name__}")
-        result.all_servers = tuple(self._server_state(i) for i in range(len(self.server_ids)))
-        result.allocations = self._allocations()
+        flavors_before = {s.index: s.flavor for s in self._servers}
+        result = step.run(self)
+        self._servers = result.all_servers = tuple(
+            self.server_state(i) for i in range(len(self._server_ids)))
+        for server in result.all_servers:
+            if server.host is not None:
+                self._last_hosts[server.index] = server.host
+        migrations = self.migrations()
+        for migration in migrations:
+            server = self._server_index(migration["instance_uuid"])
+            self._migration_flavors.setdefault(migration["uuid"], flavors_before.get(server))
+        result.all_migrations = tuple(self.migration_state(m) for m in reversed(migrations))
+        result.allocations = self._allocations(migrations)
         result.trace = self.cloud.trace_since(mark)
         result.explanation = tuple(self.cloud.explain_since(mark))
         return result
 
-    # Steps
+    # What steps act on
 
-    def _create(self, step: CreateStep) -> StepOutcome:
-        body = {"server": {
-            "name": step.name, "flavorRef": self.flavor_ids[step.flavor],
-            "imageRef": self.cloud.image_ref, "networks": "none",
-            "min_count": str(step.count), "return_reservation_id": "True",
-        }}
-        if step.availability_zone is not None:
-            body["server"]["availability_zone"] = step.availability_zone
-        status, message, response = self._request(
-            step, lambda api: api.post_server(body))
-        if response is None:
-            return StepOutcome(step=step, api_status=status, api_message=message)
-        reservation_id = response["reservation_id"]
+    def add_servers(self, server_ids: Iterable[str]) -> range:
+        """Number new servers after the existing ones; their indexes."""
+        first = len(self._server_ids)
+        self._server_ids.extend(server_ids)
+        return range(first, len(self._server_ids))
 
-        def servers_built() -> list[dict[str, Any]] | None:
-            servers = self.cloud.admin_api.get_servers(
-                detail=True, search_opts={"reservation_id": reservation_id})
-            if len(servers) == step.count and all(s["status"] != "BUILD" for s in servers):
-                return servers
-            return None
+    def server_id(self, index: int) -> str:
+        return self._server_ids[index]
 
-        servers, settled = self._wait(servers_built)
-        if servers is None:
-            servers = self.cloud.admin_api.get_servers(
-                detail=True, search_opts={"reservation_id": reservation_id})
-        first = len(self.server_ids)
-        for server in sorted(servers, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"]):
-            self.server_ids.append(server["id"])
-            self.server_flavors.append(step.flavor)
-        indexes = range(first, len(self.server_ids))
-        error_class, error_message = self._create_error(servers)
-        return StepOutcome(
-            step=step, api_status=status, error_class=error_class, error_message=error_message,
-            servers=tuple(self._server_state(i) for i in indexes),
-            num_instances={i: self.cloud.num_instances(self.server_ids[i]) for i in indexes},
-            settled=settled,
-        )
+    def last_host(self, index: int) -> str | None:
+        """The server's host now, or the one it was on last (once shelve-offloaded)."""
+        return self._last_hosts.get(index)
 
-    def _live_migrate(self, step: LiveMigrateStep) -> StepOutcome:
-        server_id = self.server_ids[step.server]
-        source = self._server_state(step.server).host
-        target = self._resolve_target(step.host, source)
-        before = {m["id"] for m in self._migrations(server_id)}
-        body = {"os-migrateLive": {"block_migration": step.block_migration, "host": target}}
-        if step.force:
-            body["os-migrateLive"]["force"] = True
-        status, message, _ = self._request(
-            step, lambda api: api.post_server_action(server_id, body),
-            microversion=step.microversion)
+    def resolve_host(self, ref: str, source: str | None) -> str:
+        if ref != "@other":
+            return ref
+        return next(h.name for h in self.scenario.cloud.hosts if h.name != source)
 
-        def new_migration() -> dict[str, Any] | None:
-            """The migration this step created, if it has one."""
-            return next((m for m in self._migrations(server_id) if m["id"] not in before), None)
+    # Requests
 
-        def migration_done() -> dict[str, Any] | None:
-            migration = new_migration()
-            if (migration is not None and migration["status"] in MIGRATION_TERMINAL_STATUSES
-                    and self.cloud.admin_api.get_server(server_id)["OS-EXT-STS:task_state"]
-                    is None):
-                return migration
-            return None
-
-        migration, settled = (None, True) if message else self._wait(migration_done)
-        if migration is None:
-            migration = new_migration()
-        error_class, error_message = self._action_error(server_id, "live-migration",
-                                                        skip=message is not None)
-        return StepOutcome(
-            step=step, api_status=status, api_message=message,
-            error_class=error_class, error_message=error_message,
-            servers=(self._server_state(step.server),),
-            migration=None if migration is None else MigrationState(
-                type=migration["migration_type"], status=migration["status"],
-                source=migration["source_compute"], dest=migration["dest_compute"]),
-            num_instances={step.server: self.cloud.num_instances(server_id)},
-            refs={"@source": source, "@target": target},
-            settled=settled,
-        )
-
-    def _set_service(self, step: SetServiceStep) -> StepOutcome:
-        services = self.cloud.admin_api.get_services(host=step.host, binary="nova-compute")
-        update = {k: v for k, v in (("forced_down", step.forced_down),) if v is not None}
-        if step.disabled is not None:
-            update["status"] = "disabled" if step.disabled else "enabled"
-        status, message, _ = self._request(
-            step, lambda api: api.put_service(services[0]["id"], update))
-        return StepOutcome(step=step, api_status=status, api_message=message)
-
-    # Helpers
-
-    def _request(self, step: Step, call: Callable[[Any], T],
-                 microversion: str | None = None) -> tuple[int, str | None, T | None]:
+    def request(self, step: Step, call: Callable[[Any], T],
+                microversion: str | None = None) -> tuple[int, str | None, T | None]:
+        """Send ``call`` as the step's actor: (status, error message or None, response)."""
         api = self.cloud.admin_api if step.actor == "admin" else self.cloud.api
         default_microversion = api.microversion
         api.microversion = microversion or default_microversion
@@ -177,7 +112,7 @@ class _Runner:
         finally:
             api.microversion = default_microversion
 
-    def _wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
+    def wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
         """Poll until ``condition`` gives a value; (value, True), or (None, False) on timeout."""
         deadline = time.monotonic() + self.cloud.poll_timeout
         while True:
@@ -188,33 +123,44 @@ class _Runner:
                 return None, False
             time.sleep(self.cloud.poll_interval)
 
-    def _resolve_target(self, host: str | None, source: str | None) -> str | None:
-        if host != "@other":
-            return host
-        return next(h.name for h in self.scenario.cloud.hosts if h.name != source)
+    # Observations
 
-    def _migrations(self, server_id: str) -> list[dict[str, Any]]:
-        return [m for m in self.cloud.admin_api.get_migrations()
-                if m["instance_uuid"] == server_id]
-
-    def _server_state(self, index: int) -> ServerState:
-        server = self.cloud.admin_api.get_server(self.server_ids[index])
+    def server_state(self, index: int) -> ServerState:
+        server = self.cloud.admin_api.get_server(self._server_ids[index])
         return ServerState(
             index=index, name=server["name"], status=server["status"],
             host=server["OS-EXT-SRV-ATTR:host"],
             node=server["OS-EXT-SRV-ATTR:hypervisor_hostname"],
-            task_state=server["OS-EXT-STS:task_state"], flavor=self.server_flavors[index])
+            task_state=server["OS-EXT-STS:task_state"],
+            vm_state=server["OS-EXT-STS:vm_state"],
+            flavor=server["flavor"]["original_name"])
 
-    def _allocations(self) -> Allocations:
-        labels = {uuid: f"server {i}" for i, uuid in enumerate(self.server_ids)}
-        for migration in self.cloud.admin_api.get_migrations():
-            owner = labels.get(migration["instance_uuid"])
-            if owner is not None:
-                labels[migration["uuid"]] = f"migration of {owner}"
+    def migrations(self, server_id: str | None = None) -> list[dict[str, Any]]:
+        """The migrations of one server, or of every server of the scenario; newest first."""
+        ours = {server_id} if server_id else set(self._server_ids)
+        return [m for m in self.cloud.admin_api.get_migrations()
+                if m["instance_uuid"] in ours]
+
+    def migration_state(self, migration: dict[str, Any]) -> MigrationState:
+        return MigrationState(
+            type=migration["migration_type"], status=migration["status"],
+            source=migration["source_compute"], dest=migration["dest_compute"],
+            source_node=migration["source_node"], dest_node=migration["dest_node"],
+            server=self._server_index(migration["instance_uuid"]),
+            flavor=self._migration_flavors.get(migration["uuid"]))
+
+    def _server_index(self, server_id: str) -> int:
+        return self._server_ids.index(server_id)
+
+    def _allocations(self, migrations: list[dict[str, Any]]) -> Allocations:
+        labels = {uuid: f"server {i}" for i, uuid in enumerate(self._server_ids)}
+        for migration in migrations:
+            labels[migration["uuid"]] = f"migration of {labels[migration['instance_uuid']]}"
         return {labels.get(consumer, f"consumer {consumer[:8]}"): providers
                 for consumer, providers in self.cloud.allocations().items()}
 
-    def _create_error(self, servers: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    def fault_error(self, servers: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """The error class and message of the first server with a fault."""
         for server in servers:
             fault = server.get("fault")
             if fault:
@@ -222,14 +168,8 @@ class _Runner:
                         fault["message"])
         return None, None
 
-    def _error_class(self, traceback_text: str | None, details: str | None) -> str:
-        return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"
-
-    def _action_error(self, server_id: str, action_name: str, skip: bool
-                      ) -> tuple[str | None, str | None]:
+    def action_error(self, server_id: str, action_name: str) -> tuple[str | None, str | None]:
         """The error recorded by the newest ``action_name`` action on the server, if any."""
-        if skip:
-            return None, None
         for action in self.cloud.admin_api.get_instance_actions(server_id):
             if action["action"] != action_name:
                 continue
@@ -242,3 +182,5 @@ class _Runner:
             return None, None
         return None, None
 
+    def _error_class(self, traceback_text: str | None, details: str | None) -> str:
+        return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"

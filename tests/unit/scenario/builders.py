@@ -8,15 +8,13 @@ from pathlib import Path
 from harness.scenario.checks import Verdict, check
 from harness.scenario.model import (
     CloudDef,
-    CreateStep,
     Expect,
     FlavorDef,
     HostDef,
-    LiveMigrateStep,
     Scenario,
-    SetServiceStep,
 )
 from harness.scenario.outcome import Outcome, ServerState, StepOutcome
+from harness.scenario.steps import CreateStep, LiveMigrateStep, SetServiceStep
 
 HEADER = """\
 [scenario]

@@ -86,7 +86,7 @@ def test_a_server_host_reference_resolves_to_the_steps_hosts(ref, host):
 ])
 def test_a_server_on_another_host_is_a_mismatch(ref, host, expected):
     assert moved(Expect(server=ServerExpect(host=ref)), host=host) == [
-        f"server.host: expected {expected}, observed {host}"]
+        f"server.host: expected {expected}, observed {host or 'none'}"]
 
 
 def test_a_server_status_is_checked_on_every_server_the_step_made():
@@ -125,7 +125,7 @@ def test_every_migration_field_is_compared():
         "migration.status: expected 'completed', observed 'error'",
         "migration.type: expected 'live-migration', observed 'migration'",
         "migration.source: expected host1 (@source), observed host2",
-        "migration.dest: expected host2 (@target), observed None",
+        "migration.dest: expected host2 (@target), observed none",
     ]
 
 

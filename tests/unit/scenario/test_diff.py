@@ -5,13 +5,12 @@ import dataclasses
 from harness.scenario.diff import diff
 from harness.scenario.model import (
     CloudDef,
-    CreateStep,
     Expect,
     FlavorDef,
     HostDef,
-    LiveMigrateStep,
 )
 from harness.scenario.outcome import MigrationState, Outcome, ServerState, StepOutcome
+from harness.scenario.steps import CreateStep, LiveMigrateStep
 from tests.unit.scenario.builders import SCENARIO, SMALL
 
 CREATE = CreateStep(index=0, expect=Expect(), actor="admin", flavor="small", count=2)

@@ -6,14 +6,12 @@ import pytest
 
 from harness.scenario.loader import KeyLines, ScenarioError, discover, load_scenario
 from harness.scenario.model import (
-    CreateStep,
     FlavorDef,
     HostDef,
-    LiveMigrateStep,
     MigrationExpect,
     ServerExpect,
-    SetServiceStep,
 )
+from harness.scenario.steps import CreateStep, LiveMigrateStep, SetServiceStep
 from tests.unit.scenario.builders import HEADER, MOVES, line_of, write
 
 
@@ -93,24 +91,25 @@ def test_a_toml_syntax_error_names_its_line(tmp_path):
 
 @pytest.mark.parametrize("tail, key", [
     ('[[steps]]\naction = "live-migrate"\nserver = 0\n[steps.expect]\n'
-     'migration = { status = "done" }\n', 'migration = {'),
+     'migration = { status = "finishd" }\n', 'migration = {'),
     ('[[steps]]\naction = "live-migrate"\nserver = 0\n[steps.expect.migration]\n'
-     'status = "done"\n', 'status = "done"'),
+     'status = "finishd"\n', 'status = "finishd"'),
     ('[[steps]]\naction = "live-migrate"\nserver = 0\n'
-     'expect = { migration = { status = "done" } }\n', 'expect = {'),
+     'expect = { migration = { status = "finishd" } }\n', 'expect = {'),
 ], ids=["inline-table", "sub-table", "inline-in-step"])
 def test_a_bad_enum_value_names_its_key_path_line_and_the_allowed_values(tmp_path, tail, key):
     text = HEADER + "\n" + tail
     [problem] = problems(write(tmp_path / "s.toml", text))
     assert problem.startswith(f"{line_of(text, key)}: steps[1].expect.migration.status: "
-                              "'done' is not one of ['accepted', ")
+                              "'finishd' is not one of ['accepted', ")
     assert "'completed'" in problem and "'error'" in problem
 
 
 def test_a_key_of_the_second_step_is_located_in_the_second_array_table(tmp_path):
     text = HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = "zero"\n'
     assert problems(write(tmp_path / "s.toml", text)) == [
-        f"{line_of(text, 'zero')}: steps[1].server: 'zero' is not of type 'integer'"]
+        f"{line_of(text, 'zero')}: steps[1].server: 'zero' is not of type 'integer' "
+        "(expected a server, numbered from 0 in launch order)"]
 
 
 def test_a_one_of_error_reports_the_branch_the_author_meant(tmp_path):
@@ -177,7 +176,7 @@ REFERENCE_CASES = {
         HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\n'
                  '[steps.expect]\nserver = { host = "@target" }\n',
         '"@target"', "steps[1].expect.server.host: @target has no meaning in a live-migrate "
-                     "step here; expected a host name, @not-source, @source"),
+                     "step here; expected a host name, none, @not-source, @source"),
     "duplicate-host": (
         HEADER.replace('"host2"]', '"host2", "host1"]'),
         "hosts = ", "cloud.hosts[2]: duplicate name 'host1'"),

@@ -10,7 +10,7 @@ from harness.cloud.api.client import TestOpenStackClient
 from harness.scenario.checks import check
 from harness.scenario.errors import exception_class
 from harness.scenario.loader import load_scenario
-from harness.scenario.runner import _Runner, run_scenario
+from harness.scenario.runner import StepRunner, run_scenario
 from tests.unit.scenario.builders import HEADER, MOVES, SCENARIO, SMALL, write
 
 
@@ -141,7 +141,7 @@ def test_after_a_completed_move_only_the_servers_hold_allocations(tmp_path):
 
 
 class StubCloud:
-    """Just enough of a CloudHandle for _Runner's bookkeeping."""
+    """Just enough of a CloudHandle for StepRunner's bookkeeping."""
 
     def __init__(self, allocations, migrations):
         self._allocations, self._migrations = allocations, migrations
@@ -163,9 +163,9 @@ def test_allocation_consumers_are_labelled_by_server_and_migration():
                      "uuid-b": {"host2": SMALL}, "0123456789abcdef": {"host1": SMALL}},
         migrations=[{"uuid": "mig-1", "instance_uuid": "uuid-a"},
                     {"uuid": "mig-x", "instance_uuid": "not-ours"}])
-    runner = _Runner(SCENARIO, cloud)
-    runner.server_ids = ["uuid-a", "uuid-b"]
-    assert runner._allocations() == {
+    runner = StepRunner(SCENARIO, cloud)
+    runner.add_servers(["uuid-a", "uuid-b"])
+    assert runner._allocations(runner.migrations()) == {
         "server 0": {"host1": SMALL}, "migration of server 0": {"host2": SMALL},
         "server 1": {"host2": SMALL}, "consumer 01234567": {"host1": SMALL}}
 

@@ -1,0 +1,220 @@
+"""What every step type has, and the flow every server action shares.
+
+A step type is one class: its keys (a JSON schema fragment), the names its
+keys must refer to, how it is described, and how it runs: the request it
+sends, what it waits for and what it observes. Adding a step type is adding
+a class here or beside it and listing it in ``harness.scenario.steps``; the
+loader, the schema, the runner, the checks and ``diff`` need no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from harness.cloud.objects import MIGRATION_RESTING_STATUSES
+from harness.scenario.model import NO_HOST, Actor, Expect
+from harness.scenario.outcome import StepOutcome
+
+if TYPE_CHECKING:
+    from harness.scenario.runner import StepRunner
+
+KeyPath = tuple[str | int, ...]
+# A problem with a step's keys: where below the step, and what was expected.
+Reference = tuple[KeyPath, str]
+
+MICROVERSION: dict[str, Any] = {
+    "description": "a compute API microversion (2.1 to 2.104) or latest",
+    "type": "string",
+    "pattern": r"^(latest|2\.([1-9]|[1-9][0-9]|10[0-4]))$",
+}
+SERVER_INDEX: dict[str, Any] = {
+    "description": "a server, numbered from 0 in launch order",
+    "type": "integer", "minimum": 0,
+}
+HOST_REF: dict[str, Any] = {"$ref": "#/$defs/host_ref"}
+
+
+@dataclass
+class Names:
+    """What a step's keys may refer to, as loading walks the steps in order."""
+
+    hosts: list[str]
+    flavors: list[str]
+    servers: int = 0
+
+    def server(self, index: int) -> Iterator[Reference]:
+        if index >= self.servers:
+            yield ("server",), _no_such_server(index, self.servers)
+
+    def host(self, key: str, host: str | None, other_allowed: bool = True) -> Iterator[Reference]:
+        if host is None:
+            return
+        if host == "@other" and other_allowed:
+            if len(self.hosts) != 2:
+                yield (key,), "@other needs a cloud of exactly two hosts; expected a host name"
+        elif host not in self.hosts:
+            also = "@other or " if other_allowed else ""
+            yield (key,), f"expected {also}one of {self.hosts}"
+
+    def flavor(self, key: str, name: str) -> Iterator[Reference]:
+        if name not in self.flavors:
+            yield (key,), f"unknown flavor {name!r}; expected one of {self.flavors}"
+
+
+def _no_such_server(index: int, created: int) -> str:
+    if not created:
+        return "no server exists yet: expected a create step before this one"
+    expected = "0" if created == 1 else f"a number from 0 to {created - 1}"
+    return f"server {index} is not created by an earlier step; expected {expected}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    ACTION: ClassVar[str]
+    # The API's status code when it accepts the step's request.
+    SUCCESS_STATUS: ClassVar[int] = 202
+    # JSON schema of the step's own keys; "action", "as" and "expect" are every step's.
+    PROPERTIES: ClassVar[dict[str, Any]] = {}
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # Whether the step makes a migration record, acts on the newest one, or neither.
+    MIGRATION: ClassVar[Literal["creates", "acts-on"] | None] = None
+    # Whether it acts on servers (and so may expect server and request_spec values).
+    ACTS_ON_SERVERS: ClassVar[bool] = True
+
+    index: int
+    expect: Expect
+    actor: Actor = "admin"
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The "then" of this action's branch in the scenario schema."""
+        return {
+            "required": list(cls.REQUIRED),
+            "additionalProperties": False,
+            "properties": {"action": True, **cls.PROPERTIES,
+                           "as": {"$ref": "#/$defs/actor"},
+                           "expect": {"$ref": "#/$defs/expect"}},
+        }
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        """Problems with what the step's keys name; may record what it creates."""
+        return iter(())
+
+    def expectation_refs(self) -> set[str]:
+        """The host references (``@...``) its expectations may use."""
+        return set()
+
+    def named_hosts(self) -> set[str]:
+        """Hosts the step's own keys name."""
+        return set()
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def describe_outcome(self, result: StepOutcome) -> str:
+        """The step as it ran, with its host references resolved."""
+        return self.describe()
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerActionStep(Step):
+    """A ``POST /servers/{id}/action``: send the action, wait until the server has no
+    task in progress and its migration rests, then observe what it led to."""
+
+    # The action os-instance-actions records, where an asynchronous failure shows.
+    INSTANCE_ACTION: ClassVar[str]
+    MIGRATION = "creates"
+
+    server: int
+    microversion: str | None = None
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        schema = super().json_schema()
+        schema["required"] = ["server", *schema["required"]]
+        # The subclass's own keys win: an action may narrow the microversions.
+        schema["properties"] = {"server": SERVER_INDEX, "microversion": MICROVERSION,
+                                **schema["properties"]}
+        return schema
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        yield from names.server(self.server)
+        yield from names.host("host", self.target_ref())
+
+    def target_ref(self) -> str | None:
+        """The host the step asks for, as written (a name or @other); None if none."""
+        return None
+
+    def expectation_refs(self) -> set[str]:
+        refs = {"@source", "@not-source"}
+        return refs | {"@target"} if self.target_ref() else refs
+
+    def named_hosts(self) -> set[str]:
+        host = self.target_ref()
+        return {host} if host and not host.startswith("@") else set()
+
+    def describe_outcome(self, result: StepOutcome) -> str:
+        text = self.describe()
+        host = self.target_ref()
+        if host and host.startswith("@"):
+            text += f" ({result.refs.get('@target')})"
+        return text
+
+    def body(self, target: str | None) -> dict[str, Any]:
+        """The action's request body, with the target host resolved."""
+        raise NotImplementedError
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        server_id = runner.server_id(self.server)
+        source = runner.last_host(self.server)
+        ref = self.target_ref()
+        target = runner.resolve_host(ref, source) if ref else None
+        before = {m["uuid"] for m in runner.migrations(server_id)}
+        status, message, _ = runner.request(
+            self, lambda api: api.post_server_action(server_id, self.body(target)),
+            self.microversion)
+        settled = True
+        if message is None:
+            _, settled = runner.wait(lambda: self._settled(runner, server_id, before))
+        migration = self._migration(runner, server_id, before)
+        error_class, error_message = ((None, None) if message is not None else
+                                      runner.action_error(server_id, self.INSTANCE_ACTION))
+        return StepOutcome(
+            step=self, api_status=status, api_message=message,
+            error_class=error_class, error_message=error_message,
+            servers=(runner.server_state(self.server),),
+            migration=None if migration is None else runner.migration_state(migration),
+            num_instances={self.server: runner.cloud.num_instances(server_id)},
+            refs={"@source": source, "@target": target}, settled=settled)
+
+    def _migration(self, runner: StepRunner, server_id: str, before: set[str]
+                   ) -> dict[str, Any] | None:
+        """The migration this step made or, for one that acts on it, the newest."""
+        migrations = runner.migrations(server_id)
+        new = [m for m in migrations if m["uuid"] not in before]
+        if new or self.MIGRATION == "creates":
+            return new[0] if new else None
+        return migrations[0] if migrations and self.MIGRATION == "acts-on" else None
+
+    def _settled(self, runner: StepRunner, server_id: str, before: set[str]) -> bool | None:
+        server = runner.cloud.admin_api.get_server(server_id)
+        if server["OS-EXT-STS:task_state"] is not None:
+            return None
+        migration = self._migration(runner, server_id, before)
+        if migration is not None and migration["status"] not in MIGRATION_RESTING_STATUSES:
+            return None
+        return True
+
+
+def host_matches(ref: str, host: str | None, refs: dict[str, str | None]) -> bool:
+    """Whether an expectation's host (a name, a reference or "none") matches ``host``."""
+    if ref == NO_HOST:
+        return host is None
+    if ref == "@not-source":
+        return host is not None and host != refs.get("@source")
+    return host == refs.get(ref, ref)

@@ -1,0 +1,87 @@
+"""Steps on the servers themselves: create (one request, ``count`` servers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.scenario.outcome import StepOutcome
+from harness.scenario.steps.base import Names, Reference, Step
+
+if TYPE_CHECKING:
+    from harness.scenario.runner import StepRunner
+
+NAME: dict[str, Any] = {"$ref": "#/$defs/name"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateStep(Step):
+    ACTION: ClassVar[str] = "create"
+    REQUIRED = ("flavor",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {
+        "flavor": NAME,
+        "count": {"type": "integer", "minimum": 1, "maximum": 100},
+        "name": NAME,
+        "availability_zone": {
+            "description": "zone, or zone:host to force the host (admin only), as the API "
+                           "takes it",
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._-]*(:[A-Za-z0-9._-]+)?$",
+        },
+    }
+
+    flavor: str
+    count: int = 1
+    name: str = "server"
+    # "zone" or "zone:host": the API's way to force a host (admin only).
+    availability_zone: str | None = None
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        yield from names.flavor("flavor", self.flavor)
+        names.servers += self.count
+
+    def describe(self) -> str:
+        return f"create {self.count} x {self.flavor} in one request"
+
+    def describe_outcome(self, result: StepOutcome) -> str:
+        text = self.describe()
+        if result.servers:
+            text += ": " + ", ".join(f"server {s.index} on {s.host}" for s in result.servers)
+        return text
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        body = {"server": {
+            "name": self.name, "flavorRef": runner.flavor_ids[self.flavor],
+            "imageRef": runner.cloud.image_ref, "networks": "none",
+            "min_count": str(self.count), "return_reservation_id": "True",
+        }}
+        if self.availability_zone is not None:
+            body["server"]["availability_zone"] = self.availability_zone
+        status, message, response = runner.request(self, lambda api: api.post_server(body))
+        if response is None:
+            return StepOutcome(step=self, api_status=status, api_message=message)
+        reservation_id = response["reservation_id"]
+
+        def servers() -> list[dict[str, Any]]:
+            return runner.cloud.admin_api.get_servers(
+                detail=True, search_opts={"reservation_id": reservation_id})
+
+        def built() -> list[dict[str, Any]] | None:
+            found = servers()
+            if len(found) == self.count and all(s["status"] != "BUILD" for s in found):
+                return found
+            return None
+
+        found, settled = runner.wait(built)
+        if found is None:
+            found = servers()
+        indexes = runner.add_servers(
+            s["id"] for s in sorted(found, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"]))
+        error_class, error_message = runner.fault_error(found)
+        return StepOutcome(
+            step=self, api_status=status, error_class=error_class, error_message=error_message,
+            servers=tuple(runner.server_state(i) for i in indexes),
+            num_instances={i: runner.cloud.num_instances(runner.server_id(i)) for i in indexes},
+            settled=settled,
+        )
