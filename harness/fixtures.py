@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import fixtures
 
 from harness.cloud.api.client import API_TOPIC, TestOpenStackClient
-from harness.cloud.api.openstack import OpenStackComputeAPI
+from harness.cloud.api.routes import OpenStackComputeAPI
 from harness.cloud.compute.manager import ComputeManager
 from harness.cloud.compute.rpcapi import compute_topic
 from harness.cloud.conductor.manager import ComputeTaskManager
 from harness.cloud.conf import Config
-from harness.cloud.context import RequestContext
+from harness.cloud.context import ADMIN_ROLES, RequestContext
 from harness.cloud.db import Database
 from harness.cloud.placement import PlacementService
 from harness.cloud.rpc import Bus, Trace
@@ -103,15 +103,16 @@ class ComputeFixture(_ServiceFixture):
     """A nova-compute on ``host`` with the fake driver; its records stay after cleanUp,
     as a stopped compute's service and node records stay in Nova's database."""
 
-    def __init__(self, bus: Bus, db: Database, host: HostSpec) -> None:
+    def __init__(self, bus: Bus, db: Database, host: HostSpec,
+                 config: Config | None = None) -> None:
         super().__init__(bus)
-        self.db, self.host = db, host
+        self.db, self.host, self.config = db, host, config or Config()
         self.topic = compute_topic(host.name)
 
     def _setUp(self) -> None:
         self.driver = FakeDriver(self.host.name, self.host.node_resources())
         self.manager = ComputeManager(self.host.name, self.driver,
-                                      self.bus.client(self.topic), self.db)
+                                      self.bus.client(self.topic), self.db, self.config)
         self._serve(self.manager)
         self.manager.init_host()
 
@@ -121,17 +122,19 @@ class APIFixture(_ServiceFixture):
 
     topic = API_TOPIC
 
-    def __init__(self, bus: Bus, db: Database, project_id: str = "fake-project",
-                 user_id: str = "fake-user") -> None:
+    def __init__(self, bus: Bus, db: Database, config: Config | None = None,
+                 project_id: str = "fake-project", user_id: str = "fake-user") -> None:
         super().__init__(bus)
-        self.db = db
+        self.db, self.config = db, config or Config()
         self.project_id, self.user_id = project_id, user_id
 
     def _setUp(self) -> None:
-        self._serve(OpenStackComputeAPI(self.bus.client("osapi_compute"), self.db))
+        self._serve(OpenStackComputeAPI(self.bus.client("osapi_compute"), self.db,
+                                        self.config))
         self.admin_api = TestOpenStackClient(
             self.bus.client("admin"),
-            RequestContext(user_id="admin", project_id=self.project_id, is_admin=True))
+            RequestContext(user_id="admin", project_id=self.project_id, is_admin=True,
+                           roles=ADMIN_ROLES))
         self.api = TestOpenStackClient(
             self.bus.client("user"),
             RequestContext(user_id=self.user_id, project_id=self.project_id))
@@ -153,13 +156,14 @@ class CloudFixture(fixtures.Fixture):
         self.db = self.useFixture(DatabaseFixture()).db
         self.bus = self.useFixture(RPCFixture()).bus
         self.placement = self.useFixture(PlacementFixture(self.bus)).placement
-        api = self.useFixture(APIFixture(self.bus, self.db))
+        api = self.useFixture(APIFixture(self.bus, self.db, self.config))
         self.admin_api, self.api = api.admin_api, api.api
         self.useFixture(ConductorFixture(self.bus, self.db, self.config))
         self.scheduler_manager = self.useFixture(
             SchedulerFixture(self.bus, self.db, self.config, self.scheduler)).manager
         self.computes = {
-            host.name: self.useFixture(ComputeFixture(self.bus, self.db, host)).manager
+            host.name: self.useFixture(
+                ComputeFixture(self.bus, self.db, host, self.config)).manager
             for host in self.hosts
         }
 

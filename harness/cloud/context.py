@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 
 _request_ids = itertools.count(1)
 
+# The roles Nova's functional API fixture gives its clients (OSAPIFixture).
+ADMIN_ROLES = ("reader", "member", "admin")
+MEMBER_ROLES = ("reader", "member")
+
 
 def _next_request_id() -> str:
     return f"req-{next(_request_ids):08d}"
@@ -18,10 +22,12 @@ class RequestContext:
     user_id: str
     project_id: str
     is_admin: bool = False
+    roles: tuple[str, ...] = MEMBER_ROLES
     request_id: str = field(default_factory=_next_request_id)
 
     def elevated(self) -> RequestContext:
-        return dataclasses.replace(self, is_admin=True)
+        return dataclasses.replace(self, is_admin=True,
+                                   roles=tuple(dict.fromkeys((*self.roles, "admin"))))
 
     def new_request(self) -> RequestContext:
         """The same user, for a new API request (with its own request_id)."""
@@ -29,4 +35,4 @@ class RequestContext:
 
 
 def get_admin_context() -> RequestContext:
-    return RequestContext(user_id="admin", project_id="admin", is_admin=True)
+    return RequestContext(user_id="admin", project_id="admin", is_admin=True, roles=ADMIN_ROLES)

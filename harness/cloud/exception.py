@@ -102,3 +102,78 @@ class ObjectNotFound(NotFound):
 
 class AllocationUpdateFailed(NovaException):
     msg_fmt = "Failed to update allocations for consumer %(consumer_uuid)s. Error: %(error)s"
+
+
+class CannotMigrateToSameHost(NovaException):
+    msg_fmt = "Cannot migrate to the host where the server exists."
+    code = 400
+
+
+class CannotResizeToSameFlavor(NovaException):
+    msg_fmt = "When resizing, instances must change flavor!"
+    code = 400
+
+
+class FlavorNotFound(NotFound):
+    msg_fmt = "Flavor %(flavor_id)s could not be found."
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image %(image_id)s could not be found."
+
+
+class MigrationNotFound(NotFound):
+    msg_fmt = "Migration %(migration_id)s could not be found."
+
+
+class MigrationNotFoundByStatus(MigrationNotFound):
+    msg_fmt = "Migration not found for instance %(instance_id)s with status %(status)s."
+
+
+class ServiceUnavailable(Invalid):
+    msg_fmt = "Service is unavailable at this time."
+
+
+class InstanceNotReady(Invalid):
+    msg_fmt = "Instance %(instance_id)s is not ready"
+
+
+class ComputeServiceInUse(NovaException):
+    msg_fmt = "Compute service of %(host)s is still in use."
+
+
+class UnshelveInstanceInvalidState(InstanceInvalidState):
+    msg_fmt = ('Specifying an availability zone or a host when unshelving server '
+               '"%(instance_uuid)s" with status "%(state)s" is not supported. The server '
+               'status must be SHELVED_OFFLOADED.')
+    code = 409
+
+
+class UnshelveHostNotInAZ(Invalid):
+    msg_fmt = 'Host "%(host)s" is not in the availability zone "%(availability_zone)s".'
+    code = 409
+
+
+class InvalidRequest(Invalid):
+    msg_fmt = "The request is invalid."
+
+
+class ResizeError(NovaException):
+    msg_fmt = "Resize error: %(reason)s"
+
+
+class RescheduledException(NovaException):
+    msg_fmt = "Build of instance %(instance_uuid)s was re-scheduled: %(reason)s"
+
+
+class ComputeResourcesUnavailable(ServiceUnavailable):
+    msg_fmt = "Insufficient compute resources: %(reason)s."
+
+
+class InstanceFaultRollback(NovaException):
+    """Wraps the error of a step that failed without harming the instance:
+    Nova restores its vm_state instead of putting it in ERROR."""
+
+    def __init__(self, inner_exception: Exception) -> None:
+        self.inner_exception = inner_exception
+        super().__init__(f"Instance rollback performed due to: {inner_exception}")

@@ -224,7 +224,8 @@ class RequestSpec(PersistentObject):
 @dataclass
 class Instance(PersistentObject):
     TABLE = "instances"
-    NESTED: ClassVar[dict[str, type]] = {"flavor": Flavor}
+    NESTED: ClassVar[dict[str, type]] = {"flavor": Flavor, "old_flavor": Flavor,
+                                         "new_flavor": Flavor}
 
     uuid: str
     display_name: str
@@ -241,6 +242,13 @@ class Instance(PersistentObject):
     power_state: int = 0
     availability_zone: str | None = None
     fault: dict[str, Any] | None = None
+    # During a resize or cold migration: the flavors before and after it.
+    old_flavor: Flavor | None = None
+    new_flavor: Flavor | None = None
+    # Where a shelved server's snapshot is and which host it was shelved on
+    # (Nova keeps these in system_metadata).
+    shelved_image_id: str | None = None
+    shelved_host: str | None = None
 
     def save(self, expected_task_state: list[str | None] | None = None) -> None:
         """Save, refusing if the stored task_state is not an expected one."""

@@ -13,7 +13,9 @@ from typing import Any
 
 from harness.cloud.objects import Instance
 
+# nova.compute.power_state
 POWER_STATE_RUNNING = 1
+POWER_STATE_SHUTDOWN = 4
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,37 @@ class FakeDriver:
         self.nodes = nodes
         self.instances: dict[str, str] = {}  # uuid -> node
 
+    # nova.virt.fake.FakeDriver does not move disks between its own nodes.
+    supports_migrate_to_same_host = False
+
     def spawn(self, instance: Instance, node: str) -> None:
+        self.instances[instance.uuid] = node
+
+    def destroy(self, instance: Instance) -> None:
+        self.instances.pop(instance.uuid, None)
+
+    def power_off(self, instance: Instance) -> None:
+        """The fake guest has no power state of its own."""
+
+    def power_on(self, instance: Instance) -> None:
+        """The fake guest has no power state of its own."""
+
+    def snapshot(self, instance: Instance, image_id: str) -> None:
+        """Shelving snapshots the guest; the fake cloud accepts any image."""
+
+    # Cold migration and resize
+
+    def migrate_disk_and_power_off(self, instance: Instance, dest: str) -> None:
+        """The fake guest has no disk to copy."""
+
+    def finish_migration(self, instance: Instance, node: str) -> None:
+        self.instances[instance.uuid] = node
+
+    def confirm_migration(self, instance: Instance, same_host: bool) -> None:
+        if not same_host:
+            self.destroy(instance)
+
+    def finish_revert_migration(self, instance: Instance, node: str) -> None:
         self.instances[instance.uuid] = node
 
     def check_can_live_migrate_destination(self, instance: Instance, block_migration: Any

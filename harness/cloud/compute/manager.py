@@ -1,19 +1,23 @@
 """A compute host (nova/compute/manager.py, ComputeManager) on the fake virt driver.
 
 At start it registers its service, its compute nodes and their resource
-providers and inventories in placement, as the resource tracker does. It
-builds instances and runs the steps of a live migration in Nova's order:
-check destination (which checks the source), then on the source
-live_migration -> pre_live_migration on the destination -> the driver's
-migration -> _post_live_migration -> post_live_migration_at_destination.
+providers and inventories in placement, as the resource tracker does; at a
+restart it cleans up what was evacuated away while it was down. It builds
+instances; the moves it takes part in live in one module each
+(live_migration, resize, rebuild, shelve), composed here into the one class
+Nova has, so every RPC method keeps Nova's name.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from harness.cloud import exception
+from harness.cloud.compute import resource_tracker
+from harness.cloud.compute.live_migration import LiveMigrationMixin
+from harness.cloud.compute.rebuild import RebuildMixin
+from harness.cloud.compute.resize import ResizeMixin
 from harness.cloud.compute.rpcapi import ComputeRPCAPI
+from harness.cloud.compute.shelve import ShelveMixin
+from harness.cloud.conductor.api import ComputeTaskAPI
+from harness.cloud.conf import Config
 from harness.cloud.context import RequestContext, get_admin_context
 from harness.cloud.db import Database
 from harness.cloud.instance_actions import event_reporter
@@ -31,12 +35,15 @@ from harness.cloud.scheduler.client import SchedulerReportClient
 from harness.cloud.virt import POWER_STATE_RUNNING, FakeDriver, NodeResources
 
 
-class ComputeManager:
-    def __init__(self, host: str, driver: FakeDriver, rpc: RPCClient, db: Database) -> None:
+class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin):
+    def __init__(self, host: str, driver: FakeDriver, rpc: RPCClient, db: Database,
+                 config: Config | None = None) -> None:
         self.host = host
         self.driver = driver
         self.db = db
+        self.config = config or Config()
         self.compute_rpcapi = ComputeRPCAPI(rpc)
+        self.compute_task_api = ComputeTaskAPI(rpc)
         self.reportclient = SchedulerReportClient(rpc)
 
     # Start-up: the resource tracker's view of this host
@@ -46,6 +53,8 @@ class ComputeManager:
         if not self.db.query(Service, host=self.host):
             Service(host=self.host, uuid=self.db.new_uuid()).create(self.db)
         for nodename, resources in self.driver.nodes.items():
+            if self.db.query(ComputeNode, hypervisor_hostname=nodename):
+                continue
             node = ComputeNode(
                 uuid=self.db.new_uuid(),
                 host=self.host,
@@ -62,18 +71,29 @@ class ComputeManager:
             self.reportclient.set_inventory_for_provider(
                 context, node.uuid, _inventories(resources))
             self._update_available_resource(nodename)
+        self._destroy_evacuated_instances(context)
 
-    def _update_available_resource(self, nodename: str) -> None:
-        """Recount a node's usage from the instances on it."""
-        node = self.db.get(ComputeNode, nodename)
-        resources = self.driver.nodes[nodename]
-        flavors = [i.flavor for i in self.db.query(Instance, host=self.host, node=nodename)]
-        node.vcpus_used = resources.reserved_host_cpus + sum(f.vcpus for f in flavors)
-        node.memory_mb_used = resources.reserved_host_memory_mb + sum(
-            f.memory_mb for f in flavors)
-        node.local_gb_used = resources.reserved_host_disk_mb // 1024 + sum(
-            f.root_gb + f.ephemeral_gb for f in flavors)
-        node.save()
+    def _destroy_evacuated_instances(self, context: RequestContext) -> None:
+        """Servers evacuated away while this host was down: drop their guest and their
+        allocation here; the evacuation is complete."""
+        for migration in self.db.query(Migration, source_compute=self.host,
+                                       migration_type="evacuation"):
+            if migration.status not in ("accepted", "pre-migrating", "done"):
+                continue
+            self.driver.destroy(Instance.get_by_uuid(self.db, migration.instance_uuid))
+            if migration.source_node:
+                source = self.db.get(ComputeNode, migration.source_node)
+                self.reportclient.remove_provider_tree_from_instance_allocation(
+                    context, migration.instance_uuid, source.uuid)
+                self._update_available_resource(migration.source_node)
+            migration.status = "completed"
+            migration.save()
+
+    def _update_available_resource(self, *nodenames: str | None) -> None:
+        """Recount this host's nodes among ``nodenames`` (others are theirs to count)."""
+        for nodename in nodenames:
+            if nodename in self.driver.nodes:
+                resource_tracker.update_usage(self.db, nodename, self.driver.nodes[nodename])
 
     # Build
 
@@ -90,98 +110,6 @@ class ComputeManager:
             instance.save()
             self._update_available_resource(node)
 
-    # Live migration
-
-    def check_can_live_migrate_destination(
-        self, context: RequestContext, instance: Instance, block_migration: Any,
-        migration: Migration, limits: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        with event_reporter(self.db, context, instance.uuid,
-                            "compute_check_can_live_migrate_destination", self.host):
-            dest_check_data = self.driver.check_can_live_migrate_destination(
-                instance, block_migration)
-            return self.compute_rpcapi.check_can_live_migrate_source(
-                context, instance, dest_check_data)
-
-    def check_can_live_migrate_source(self, context: RequestContext, instance: Instance,
-                                      dest_check_data: dict[str, Any]) -> dict[str, Any]:
-        with event_reporter(self.db, context, instance.uuid,
-                            "compute_check_can_live_migrate_source", self.host):
-            return self.driver.check_can_live_migrate_source(instance, dest_check_data)
-
-    def pre_live_migration(self, context: RequestContext, instance: Instance,
-                           migrate_data: dict[str, Any]) -> dict[str, Any]:
-        with event_reporter(self.db, context, instance.uuid, "compute_pre_live_migration",
-                            self.host):
-            return self.driver.pre_live_migration(instance, migrate_data)
-
-    def live_migration(self, context: RequestContext, instance: Instance, dest: str,
-                       migration: Migration, migrate_data: dict[str, Any]) -> None:
-        with event_reporter(self.db, context, instance.uuid, "compute_live_migration",
-                            self.host):
-            migration.status = "queued"
-            migration.save()
-            self._do_live_migration(context, instance, dest, migration, migrate_data)
-
-    def _do_live_migration(self, context: RequestContext, instance: Instance, dest: str,
-                           migration: Migration, migrate_data: dict[str, Any]) -> None:
-        migration.status = "preparing"
-        migration.save()
-        try:
-            migrate_data = self.compute_rpcapi.pre_live_migration(
-                context, instance, dest, migrate_data)
-        except Exception:
-            self._rollback_live_migration(context, instance, dest, migration)
-            raise
-        migration.status = "running"
-        migration.save()
-
-        def post_method(instance: Instance, dest: str, migrate_data: dict[str, Any]) -> None:
-            self._post_live_migration(context, instance, dest, migration)
-
-        def recover_method(instance: Instance, dest: str) -> None:
-            self._rollback_live_migration(context, instance, dest, migration)
-
-        self.driver.live_migration(instance, dest, post_method, recover_method, migrate_data)
-
-    def _post_live_migration(self, context: RequestContext, instance: Instance, dest: str,
-                             migration: Migration) -> None:
-        self.compute_rpcapi.post_live_migration_at_destination(
-            context, instance, dest, migration)
-        migration.status = "completed"
-        migration.save()
-        # The source allocation was held by the migration; the move is done.
-        self.reportclient.delete_allocation_for_instance(context, migration.uuid)
-        self._update_available_resource(instance.node)
-
-    def post_live_migration_at_destination(self, context: RequestContext, instance: Instance,
-                                           migration: Migration) -> None:
-        with event_reporter(self.db, context, instance.uuid,
-                            "compute_post_live_migration_at_destination", self.host):
-            self.driver.post_live_migration_at_destination(instance, migration.dest_node)
-            instance.host = self.host
-            instance.node = migration.dest_node
-            instance.power_state = POWER_STATE_RUNNING
-            instance.task_state = None
-            instance.save(expected_task_state=["migrating"])
-            self._update_available_resource(migration.dest_node)
-
-    def _rollback_live_migration(self, context: RequestContext, instance: Instance, dest: str,
-                                 migration: Migration) -> None:
-        """Give the source allocation back to the instance and end the migration in error."""
-        if not self.reportclient.move_allocations(context, migration.uuid, instance.uuid):
-            raise exception.MigrationError(
-                reason=f"unable to revert the allocation of migration {migration.uuid}")
-        instance.task_state = None
-        instance.save()
-        migration.status = "error"
-        migration.save()
-        self.compute_rpcapi.rollback_live_migration_at_destination(context, instance, dest)
-
-    def rollback_live_migration_at_destination(self, context: RequestContext,
-                                               instance: Instance) -> None:
-        self.driver.instances.pop(instance.uuid, None)
-
 
 def _inventories(resources: NodeResources) -> dict[str, Inventory]:
     return {
@@ -194,3 +122,4 @@ def _inventories(resources: NodeResources) -> dict[str, Inventory]:
                              reserved=resources.reserved_host_disk_mb // 1024,
                              allocation_ratio=resources.disk_allocation_ratio),
     }
+

@@ -91,8 +91,18 @@ class SchedulerReportClient:
         user_id: str | None,
         consumer_generation: int | None = None,
     ) -> bool:
-        """PUT the allocation request for the consumer; False when placement refuses."""
-        allocations: Allocations = alloc_request["allocations"]
+        """PUT the allocation request for the consumer; False when placement refuses.
+
+        A consumer that already holds allocations (an evacuated server) keeps
+        them and gets the new ones on top, at its current generation, as
+        Nova's _move_operation_alloc_request doubles up a move's allocations.
+        """
+        allocations: Allocations = {rp: {"resources": dict(a["resources"])}
+                                    for rp, a in alloc_request["allocations"].items()}
+        current = self.get_allocs_for_consumer(context, consumer_uuid)
+        if current["allocations"]:
+            allocations = {**allocations, **current["allocations"]}
+            consumer_generation = current["consumer_generation"]
         try:
             self.rpc.call("placement", "put_allocations",
                           trace={"consumer": consumer_uuid, "providers": list(allocations)},

@@ -11,16 +11,22 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from harness.cloud.objects import RequestSpec
+from harness.cloud.scheduler.utils import request_is_rebuild
 
 if TYPE_CHECKING:
     from harness.cloud.scheduler.host_manager import HostState
 
 
 class BaseHostFilter:
+    # Whether the filter also checks a rebuild with a new image (the host stays).
+    RUN_ON_REBUILD = False
+
     def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
         raise NotImplementedError
 
     def filter_all(self, hosts: Iterable[HostState], spec_obj: RequestSpec) -> list[HostState]:
+        if not self.RUN_ON_REBUILD and request_is_rebuild(spec_obj):
+            return list(hosts)
         return [h for h in hosts if self.host_passes(h, spec_obj)]
 
 

@@ -56,19 +56,24 @@ class SchedulerManager:
             forced_hosts=tuple(spec_obj.force_hosts or ()),
             ignored_hosts=tuple(spec_obj.ignore_hosts or ()),
         )
-        request = utils.resources_from_request_spec(self.db, spec_obj)
-        alloc_reqs, provider_summaries, allocation_request_version = (
-            self.placement_client.get_allocation_candidates(
-                context, request.resources, in_tree=request.in_tree))
-        if not alloc_reqs:
-            self.trace.note("placement returned no allocation candidates",
-                            allocation_candidates=0)
-            raise exception.NoValidHost(reason="")
-
-        alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
-        for ar in alloc_reqs:
-            for rp_uuid in ar["allocations"]:
-                alloc_reqs_by_rp_uuid[rp_uuid].append(ar)
+        alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]] | None = None
+        provider_summaries: dict[str, Any] | None = None
+        allocation_request_version: str | None = None
+        # A rebuild with a new image only checks the server's own host: no
+        # placement query and no claim, as in Nova.
+        if not utils.request_is_rebuild(spec_obj):
+            request = utils.resources_from_request_spec(self.db, spec_obj)
+            alloc_reqs, provider_summaries, allocation_request_version = (
+                self.placement_client.get_allocation_candidates(
+                    context, request.resources, in_tree=request.in_tree))
+            if not alloc_reqs:
+                self.trace.note("placement returned no allocation candidates",
+                                allocation_candidates=0)
+                raise exception.NoValidHost(reason="")
+            alloc_reqs_by_rp_uuid = collections.defaultdict(list)
+            for ar in alloc_reqs:
+                for rp_uuid in ar["allocations"]:
+                    alloc_reqs_by_rp_uuid[rp_uuid].append(ar)
 
         return self._schedule(
             context, spec_obj, instance_uuids, alloc_reqs_by_rp_uuid, provider_summaries,
@@ -78,20 +83,24 @@ class SchedulerManager:
         self,
         context: RequestContext,
         spec_obj: RequestSpec,
-        instance_uuids: list[str],
-        alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]],
-        provider_summaries: dict[str, Any],
+        instance_uuids: list[str] | None,
+        alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]] | None,
+        provider_summaries: dict[str, Any] | None,
         allocation_request_version: str | None = None,
         return_alternates: bool = False,
     ) -> list[list[Selection]]:
         elevated = context.elevated()
-        hosts: list[HostState] = []
-        for host in self._get_all_host_states(elevated, spec_obj, provider_summaries):
-            host.allocation_candidates = list(alloc_reqs_by_rp_uuid[host.uuid])
-            hosts.append(host)
+        hosts = self._get_all_host_states(elevated, spec_obj, provider_summaries)
+        if alloc_reqs_by_rp_uuid is not None:
+            for host in hosts:
+                host.allocation_candidates = list(alloc_reqs_by_rp_uuid[host.uuid])
 
         num_instances = self._num_instances_to_schedule(spec_obj, instance_uuids)
         num_alts = self.config.max_attempts - 1 if return_alternates else 0
+
+        if instance_uuids is None or alloc_reqs_by_rp_uuid is None:
+            return self._legacy_find_hosts(context, num_instances, spec_obj, hosts, num_alts,
+                                           instance_uuids)
 
         claimed_instance_uuids: list[str] = []
         claimed_hosts: list[HostState] = []
@@ -129,8 +138,33 @@ class SchedulerManager:
             context, claimed_hosts, num_instances, claimed_instance_uuids)
 
         return self._get_alternate_hosts(
-            claimed_hosts, spec_obj, hosts, num, num_alts, allocation_request_version,
-            claimed_alloc_reqs)
+            claimed_hosts, spec_obj, hosts, num, num_alts, alloc_reqs_by_rp_uuid,
+            allocation_request_version, claimed_alloc_reqs)
+
+    def _legacy_find_hosts(
+        self,
+        context: RequestContext,
+        num_instances: int,
+        spec_obj: RequestSpec,
+        hosts: list[HostState],
+        num_alts: int,
+        instance_uuids: list[str] | None = None,
+    ) -> list[list[Selection]]:
+        """Pick hosts without placement (a rebuild): no claims, the same host count."""
+        selected_hosts: list[HostState] = []
+        num = 0
+        for num in range(num_instances):
+            instance_uuid = instance_uuids[num] if instance_uuids else None
+            if instance_uuid:
+                spec_obj.instance_uuid = instance_uuid
+                spec_obj.obj_reset_changes(["instance_uuid"])
+            hosts = self._get_sorted_hosts(spec_obj, hosts, num)
+            if not hosts:
+                break
+            selected_hosts.append(hosts[0])
+            self._consume_selected_host(hosts[0], spec_obj, instance_uuid=instance_uuid)
+        self._ensure_sufficient_hosts(context, selected_hosts, num_instances)
+        return self._get_alternate_hosts(selected_hosts, spec_obj, hosts, num, num_alts)
 
     def _num_instances_to_schedule(
         self, spec_obj: RequestSpec, instance_uuids: list[str] | None
@@ -188,22 +222,28 @@ class SchedulerManager:
         hosts: list[HostState],
         index: int,
         num_alts: int,
-        allocation_request_version: str | None,
-        selected_alloc_reqs: list[dict[str, Any]],
+        alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]] | None = None,
+        allocation_request_version: str | None = None,
+        selected_alloc_reqs: list[dict[str, Any]] | None = None,
     ) -> list[list[Selection]]:
-        """The claimed Selection for each instance, followed by unclaimed alternates."""
+        """The claimed Selection for each instance, followed by unclaimed alternates
+        (without placement, by hosts alone)."""
         if index > 0 and num_alts > 0:
             # The selected hosts consumed resources: weigh again for the alternates.
             hosts = self._get_sorted_hosts(spec_obj, hosts, index)
         selections_to_return = []
-        for selected_host, alloc_req in zip(selected_hosts, selected_alloc_reqs, strict=True):
+        for i, selected_host in enumerate(selected_hosts):
+            alloc_req = selected_alloc_reqs[i] if alloc_reqs_by_rp_uuid else None
             selected_plus_alts = [Selection.from_host_state(
                 selected_host, alloc_req, allocation_request_version)]
             for host in hosts:
                 if len(selected_plus_alts) >= num_alts + 1:
                     break
-                if (host.cell_uuid == selected_host.cell_uuid
-                        and host not in selected_hosts and host.allocation_candidates):
+                if host.cell_uuid != selected_host.cell_uuid or host in selected_hosts:
+                    continue
+                if alloc_reqs_by_rp_uuid is None:
+                    selected_plus_alts.append(Selection.from_host_state(host))
+                elif host.allocation_candidates:
                     selected_plus_alts.append(Selection.from_host_state(
                         host, host.allocation_candidates[0], allocation_request_version))
             selections_to_return.append(selected_plus_alts)
@@ -223,7 +263,10 @@ class SchedulerManager:
         return [chosen_host, *weighed_hosts]
 
     def _get_all_host_states(
-        self, context: RequestContext, spec_obj: RequestSpec, provider_summaries: dict[str, Any]
+        self, context: RequestContext, spec_obj: RequestSpec,
+        provider_summaries: dict[str, Any] | None
     ) -> list[HostState]:
+        """The hosts placement offered; every host when placement was not asked."""
+        compute_uuids = None if provider_summaries is None else list(provider_summaries)
         return list(self.host_manager.get_host_states_by_uuids(
-            context, list(provider_summaries), spec_obj))
+            context, compute_uuids, spec_obj))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.cloud import exception
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import ComputeNode, RequestSpec
+from harness.cloud.objects import ComputeNode, Destination, Instance, RequestSpec
 from harness.cloud.placement import Resources
 from harness.cloud.scheduler.client import SchedulerReportClient
 
@@ -24,17 +25,49 @@ def resources_from_flavor(flavor: Any) -> Resources:
     return {rc: amount for rc, amount in amounts.items() if amount}
 
 
+def request_is_rebuild(spec_obj: RequestSpec) -> bool:
+    """A rebuild with a new image: checked on the server's host, without placement."""
+    return spec_obj.scheduler_hints.get("_nova_check_type") == ["rebuild"]
+
+
 def resources_from_request_spec(db: Database, spec_obj: RequestSpec) -> ResourceRequest:
-    """The placement query for a request, limited to the requested destination's
-    provider tree when it names exactly one compute node, as Nova does."""
+    """The placement query for a request, limited to the provider tree of the requested
+    destination (or else the forced host) when it names exactly one compute node; no
+    such node at all is NoValidHost, as in Nova."""
     request = ResourceRequest(resources_from_flavor(spec_obj.flavor))
-    destination = spec_obj.requested_destination
-    if destination is not None and destination.host:
-        nodes = [n for n in db.query(ComputeNode, host=destination.host)
-                 if not destination.node or n.hypervisor_hostname == destination.node]
+    destination = spec_obj.requested_destination or Destination()
+    # The requested destination wins over forced hosts or nodes persisted long ago.
+    host = destination.host or (spec_obj.force_hosts or [None])[0]
+    node = destination.node or (spec_obj.force_nodes or [None])[0]
+    if host or node:
+        nodes = [n for n in db.query(ComputeNode)
+                 if (not host or n.host == host) and (not node or n.hypervisor_hostname == node)]
+        if not nodes:
+            raise exception.NoValidHost(reason=f"No such host - host: {host} node: {node} ")
         if len(nodes) == 1:
             request.in_tree = nodes[0].uuid
     return request
+
+
+def claim_resources_on_destination(
+    context: RequestContext, client: SchedulerReportClient, instance: Instance,
+    source_node: ComputeNode, dest_node: ComputeNode,
+    source_allocations: dict[str, Any] | None = None,
+) -> None:
+    """Copy the instance's source allocation to a forced destination (the scheduler is
+    bypassed); the instance consumer then holds both unless they were already moved."""
+    consumer_generation = None
+    if not source_allocations:
+        current = client.get_allocs_for_consumer(context, instance.uuid)
+        source_allocations = current["allocations"]
+        consumer_generation = current["consumer_generation"]
+    resources = source_allocations.get(source_node.uuid, {}).get("resources", {})
+    alloc_request = {"allocations": {dest_node.uuid: {"resources": dict(resources)}}}
+    if not client.claim_resources(context, instance.uuid, alloc_request, instance.project_id,
+                                  instance.user_id, consumer_generation=consumer_generation):
+        raise exception.NoValidHost(
+            reason=f"Unable to move instance {instance.uuid} to host {dest_node.host}. There "
+                   "is not enough capacity on the host for the instance.")
 
 
 def claim_resources(

@@ -63,7 +63,8 @@ def test_non_admin_cannot_create_flavors_list_migrations_or_services():
     migrate_body(disk_over_commit=False),
     {"os-migrateLive": {"block_migration": "auto"}},
     {"os-migrateLive": {"block_migration": "auto", "host": None}, "extra": 1},
-    {"migrate": {"host": "host2"}},
+    {"os-migrateLive": {"block_migration": "auto", "host": None}, "migrate": None},
+    {"migrateLive": {"block_migration": "auto", "host": None}},
 ])
 def test_a_bad_live_migration_body_is_400(body):
     with CloudFixture() as cloud:
@@ -72,12 +73,17 @@ def test_a_bad_live_migration_body_is_400(body):
         assert migrations(cloud, server["id"]) == []
 
 
-def test_an_action_whose_body_is_null_is_sent_and_refused_with_400():
-    # {"migrate": null} is a valid Nova body that this API does not serve.
+@pytest.mark.parametrize(("body", "message"), [
+    ({"reboot": {"type": "HARD"}}, "There is no such action: reboot"),
+    ({"migrate": None, "shelve": None}, "Malformed request body"),
+])
+def test_an_action_nova_would_not_route_is_400_with_novas_message(body, message):
     with CloudFixture() as cloud:
         [server] = boot(cloud)
-        assert status_of(cloud.admin_api.post_server_action, server["id"],
-                         {"migrate": None}) == 400
+        with pytest.raises(OpenStackApiException) as caught:
+            cloud.admin_api.post_server_action(server["id"], body)
+        assert caught.value.response.status_code == 400
+        assert message in str(caught.value)
 
 
 def test_force_is_refused_from_microversion_2_68():

@@ -1,0 +1,49 @@
+"""/os-services (nova/api/openstack/compute/services.py): list, and from 2.53 update a
+service by id (enable, disable, force down)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.cloud import exception
+from harness.cloud.api import policy, schemas
+from harness.cloud.api.openstack import filters
+from harness.cloud.context import RequestContext
+from harness.cloud.db import Database
+from harness.cloud.objects import Service
+
+SERVICE_FILTERS = {"host": "host", "binary": "binary"}
+
+
+class ServiceController:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def index(self, context: RequestContext, search_opts: dict[str, Any]) -> dict[str, Any]:
+        policy.authorize(context, "os_compute_api:os-services:list")
+        services = self.db.query(Service, **filters(search_opts, SERVICE_FILTERS))
+        return {"services": [self.view(s) for s in services]}
+
+    def update(self, context: RequestContext, service_id: str, body: dict[str, Any]
+               ) -> dict[str, Any]:
+        schemas.validate(body, schemas.UPDATE_SERVICE)
+        policy.authorize(context, "os_compute_api:os-services:update")
+        matches = self.db.query(Service, uuid=service_id)
+        if not matches:
+            raise exception.ServiceNotFound(service_id=service_id)
+        service = matches[0]
+        if "status" in body:
+            service.disabled = body["status"] == "disabled"
+            service.disabled_reason = body.get("disabled_reason") if service.disabled else None
+        if "forced_down" in body:
+            service.forced_down = body["forced_down"]
+        service.save()
+        return {"service": self.view(service)}
+
+    @staticmethod
+    def view(service: Service) -> dict[str, Any]:
+        return {"id": service.uuid, "binary": service.binary, "host": service.host,
+                "zone": "nova", "status": "disabled" if service.disabled else "enabled",
+                "state": "up" if service.is_up else "down",
+                "forced_down": service.forced_down,
+                "disabled_reason": service.disabled_reason}

@@ -1,0 +1,50 @@
+"""What every part of the compute manager shares: its host, driver and clients, and
+powering a server off and on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.cloud.instance_actions import event_reporter
+from harness.cloud.virt import POWER_STATE_RUNNING, POWER_STATE_SHUTDOWN
+
+if TYPE_CHECKING:
+    from harness.cloud.compute.rpcapi import ComputeRPCAPI
+    from harness.cloud.conductor.api import ComputeTaskAPI
+    from harness.cloud.conf import Config
+    from harness.cloud.context import RequestContext
+    from harness.cloud.db import Database
+    from harness.cloud.objects import Instance
+    from harness.cloud.scheduler.client import SchedulerReportClient
+    from harness.cloud.virt import FakeDriver
+
+
+class ComputeBase:
+    host: str
+    driver: FakeDriver
+    db: Database
+    config: Config
+    compute_rpcapi: ComputeRPCAPI
+    compute_task_api: ComputeTaskAPI
+    reportclient: SchedulerReportClient
+
+    def _update_available_resource(self, *nodenames: str | None) -> None:
+        raise NotImplementedError
+
+    def stop_instance(self, context: RequestContext, instance: Instance) -> None:
+        with event_reporter(self.db, context, instance.uuid, "compute_stop_instance",
+                            self.host):
+            self.driver.power_off(instance)
+            instance.power_state = POWER_STATE_SHUTDOWN
+            instance.vm_state = "stopped"
+            instance.task_state = None
+            instance.save(expected_task_state=["powering-off"])
+
+    def start_instance(self, context: RequestContext, instance: Instance) -> None:
+        with event_reporter(self.db, context, instance.uuid, "compute_start_instance",
+                            self.host):
+            self.driver.power_on(instance)
+            instance.power_state = POWER_STATE_RUNNING
+            instance.vm_state = "active"
+            instance.task_state = None
+            instance.save(expected_task_state=["powering-on"])

@@ -1,0 +1,51 @@
+"""The compute side of evacuate and rebuild (rebuild_instance, nova/compute/manager.py).
+
+An evacuation (``recreate``) spawns the server on this host from its image,
+claims the move here (the migration becomes "pre-migrating", then "done"),
+and leaves the source allocation with the instance until the source compute
+comes back. From microversion 2.95 the evacuated server ends stopped. A
+rebuild spawns it again where it is.
+"""
+
+from __future__ import annotations
+
+from harness.cloud.compute.base import ComputeBase
+from harness.cloud.context import RequestContext
+from harness.cloud.instance_actions import event_reporter
+from harness.cloud.objects import Instance, Migration, RequestSpec
+from harness.cloud.virt import POWER_STATE_RUNNING
+
+
+class RebuildMixin(ComputeBase):
+    def rebuild_instance(self, context: RequestContext, instance: Instance, node: str | None,
+                         image_ref: str | None, orig_image_ref: str | None, recreate: bool,
+                         migration: Migration | None, request_spec: RequestSpec,
+                         target_state: str | None = None) -> None:
+        with event_reporter(self.db, context, instance.uuid, "compute_rebuild_instance",
+                            self.host):
+            node = node or (instance.node if not recreate else next(iter(self.driver.nodes)))
+            original_vm_state = instance.vm_state
+            if migration is not None:
+                migration.status = "pre-migrating"
+                migration.dest_compute = self.host
+                migration.dest_node = node
+                migration.save()
+            if not recreate:
+                self.driver.destroy(instance)
+            instance.task_state = "rebuild_spawning"
+            instance.save(expected_task_state=["rebuilding"])
+            self.driver.spawn(instance, node)
+            instance.host = self.host
+            instance.node = node
+            instance.vm_state = "active"
+            instance.task_state = None
+            instance.power_state = POWER_STATE_RUNNING
+            instance.save(expected_task_state=["rebuild_spawning"])
+            if migration is not None:
+                migration.status = "done"
+                migration.save()
+            self._update_available_resource(node)
+        if original_vm_state == "stopped" or (target_state and original_vm_state != "error"):
+            instance.task_state = "powering-off"
+            instance.save()
+            self.stop_instance(context, instance)
