@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from harness.scenario.model import Scenario
+from harness.scenario.outcome import RequestSpecState
 
 # consumer UUID -> provider name -> resource class -> amount
 RawAllocations = dict[str, dict[str, dict[str, int]]]
@@ -26,6 +27,8 @@ class CloudHandle(Protocol):
     admin_api: Any
     api: Any
     image_ref: str
+    # Another image, for a rebuild that changes it.
+    other_image_ref: str
     # Exceptions the API clients raise for error responses (with .response.status_code).
     api_errors: tuple[type[Exception], ...]
     # How long to wait for a step to settle, and how often to look. A cloud
@@ -35,11 +38,14 @@ class CloudHandle(Protocol):
     # The module whose exception classes name the errors (nova.exception for Nova).
     exception_module: ModuleType
 
-    def num_instances(self, server_id: str) -> int:
-        """RequestSpec.num_instances as persisted for the server."""
+    def request_spec(self, server_id: str) -> RequestSpecState:
+        """The server's RequestSpec as persisted."""
 
     def allocations(self) -> RawAllocations:
         """Every consumer's allocations, by provider name."""
+
+    def restart_compute(self, host: str) -> None:
+        """Restart nova-compute on ``host``, as an operator would."""
 
     def mark(self) -> Any:
         """A point in the cloud's record of events, for trace_since/explain_since."""
@@ -59,3 +65,16 @@ class Backend(Protocol):
 
     def open(self, scenario: Scenario, scheduler: str) -> AbstractContextManager[CloudHandle]:
         """A cloud built as the scenario says, torn down when the context exits."""
+
+
+def request_spec_state(spec: Any) -> RequestSpecState:
+    """What a RequestSpec object (Nova's or the fake cloud's) holds of interest, as
+    loaded from the database: unset and empty values alike are empty."""
+    destination = getattr(spec, "requested_destination", None)
+    return RequestSpecState(
+        num_instances=spec.num_instances,
+        flavor=spec.flavor.name,
+        availability_zone=getattr(spec, "availability_zone", None),
+        force_hosts=tuple(getattr(spec, "force_hosts", None) or ()),
+        ignore_hosts=tuple(getattr(spec, "ignore_hosts", None) or ()),
+        requested_destination=getattr(destination, "host", None) if destination else None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from harness.backends.base import RawAllocations
+from harness.backends.base import RawAllocations, request_spec_state
 from harness.cloud import exception
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
+from harness.cloud.conf import Config
 from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
 from harness.cloud.rpc import Hop
@@ -15,6 +16,7 @@ from harness.cloud.virt import NodeResources
 from harness.fixtures import CloudFixture, HostSpec
 from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
+from harness.scenario.outcome import RequestSpecState
 
 
 def host_spec(host: HostDef) -> HostSpec:
@@ -29,6 +31,7 @@ def host_spec(host: HostDef) -> HostSpec:
 class FakeCloudHandle:
     # Glance's fixture image in Nova's tests; the fake cloud accepts any image.
     image_ref = "155d900f-4e14-4e4c-a73d-069cbf4541e6"
+    other_image_ref = "a2459075-d96c-40d5-893e-577ff92e721c"
     api_errors = (OpenStackApiException,)
     # Casts run to completion before the API answers: nothing to wait for.
     poll_timeout = 0.0
@@ -40,14 +43,17 @@ class FakeCloudHandle:
         self.admin_api = cloud.admin_api
         self.api = cloud.api
 
-    def num_instances(self, server_id: str) -> int:
-        return RequestSpec.get_by_instance_uuid(self.cloud.db, server_id).num_instances
+    def request_spec(self, server_id: str) -> RequestSpecState:
+        return request_spec_state(RequestSpec.get_by_instance_uuid(self.cloud.db, server_id))
 
     def allocations(self) -> RawAllocations:
         providers = self.cloud.placement.providers
         return {consumer_uuid: {providers[rp].name: dict(resources)
                                 for rp, resources in consumer.allocations.items()}
                 for consumer_uuid, consumer in self.cloud.placement.consumers.items()}
+
+    def restart_compute(self, host: str) -> None:
+        self.cloud.computes[host].init_host()
 
     def mark(self) -> int:
         return self.cloud.trace.mark()
@@ -77,6 +83,9 @@ class FakeCloudBackend:
     @contextmanager
     def open(self, scenario: Scenario, scheduler: str) -> Iterator[FakeCloudHandle]:
         injection = bug_injection(self.inject, "fake")
+        options = scenario.cloud.config
+        config = Config(allow_resize_to_same_host=options.allow_resize_to_same_host,
+                        shelved_offload_time=options.shelved_offload_time)
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
-                                     scheduler=scheduler) as cloud:
+                                     scheduler=scheduler, config=config) as cloud:
             yield FakeCloudHandle(cloud)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.cloud import exception
+from harness.cloud.compute.utils import exception_to_dict
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
 from harness.cloud.objects import InstanceAction, InstanceActionEvent
@@ -32,7 +32,7 @@ def event_reporter(db: Database, context: RequestContext, instance_uuid: str, ev
     try:
         yield
     except Exception as exc:
-        details = exc.format_message() if isinstance(exc, exception.NovaException) else str(exc)
+        details = exception_to_dict(exc)["message"]
         _record(db, context, instance_uuid, event=event, result="Error", details=details,
                 host=host, traceback="".join(traceback.format_tb(exc.__traceback__)))
         raise

@@ -6,11 +6,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
-from harness.scenario.model import NO_HOST, Expect, MigrationExpect, Scenario, ServerExpect
+from harness.scenario.model import (
+    NO_HOST,
+    Expect,
+    MigrationExpect,
+    RequestSpecExpect,
+    Scenario,
+    ServerExpect,
+)
 from harness.scenario.outcome import (
     Allocations,
     MigrationState,
     Outcome,
+    RequestSpecState,
     ServerState,
     StepOutcome,
 )
@@ -61,7 +69,7 @@ def check(outcome: Outcome) -> Verdict:
 def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or step.SUCCESS_STATUS
-    if result.api_status != expected_status:
+    if expected_status is not None and result.api_status != expected_status:
         observed = str(result.api_status)
         if result.api_message:
             observed += f" ({result.api_message})"
@@ -76,11 +84,9 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
         for server in result.servers:
             yield from _check_server(expect.server, server, result, len(result.servers) > 1)
     yield from _check_migration(expect, result)
-    if expect.num_instances is not None:
-        for index, num in result.num_instances.items():
-            if num != expect.num_instances:
-                yield Mismatch(f"request_spec.num_instances of server {index}",
-                               str(expect.num_instances), str(num))
+    if expect.request_spec is not None:
+        for index, spec in result.request_specs.items():
+            yield from _check_request_spec(expect.request_spec, spec, index)
     if expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
 
@@ -97,6 +103,26 @@ def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome
     if expect.host is not None and not host_matches(expect.host, server.host, result.refs):
         yield Mismatch(f"{prefix}.host", _describe_ref(expect.host, result),
                        server.host or NO_HOST)
+
+
+def _check_request_spec(expect: RequestSpecExpect, spec: RequestSpecState, index: int
+                        ) -> Iterator[Mismatch]:
+    def shown(value: object) -> str:
+        if isinstance(value, tuple | list):
+            return repr(sorted(value))
+        return NO_HOST if value is None else str(value)
+
+    for name in ("num_instances", "flavor", "availability_zone", "force_hosts",
+                 "ignore_hosts", "requested_destination"):
+        want, got = getattr(expect, name), getattr(spec, name)
+        if want is None:
+            continue
+        if isinstance(want, tuple):
+            same = set(want) == set(got)
+        else:
+            same = (got is None) if want == NO_HOST else want == got
+        if not same:
+            yield Mismatch(f"request_spec.{name} of server {index}", shown(want), shown(got))
 
 
 def _check_migration(expect: Expect, result: StepOutcome) -> Iterator[Mismatch]:

@@ -2,9 +2,9 @@
 
 Compared: the API status, the error class, each acted-on server's status,
 vm and task state, host, node and flavor, the migration (type, status, source
-and dest hosts and nodes), the persisted num_instances, and every consumer's
-allocations. Error messages
-are not: their wording is not part of the contract.
+and dest hosts and nodes), the persisted RequestSpec fields, and every
+consumer's allocations. Error messages are not: their wording is not part of
+the contract.
 
 Hosts that the scenario defines identically and never names are
 interchangeable: when Nova weighs them equal it takes them in compute node
@@ -67,7 +67,13 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
             dest_node=host(m.dest_node))
         for field in fields(migration):
             yield f"migration.{field.name}", getattr(migration, field.name)
-    yield "request_spec.num_instances", step.num_instances
+    for index, spec in sorted(step.request_specs.items()):
+        spec = dataclasses.replace(
+            spec, force_hosts=tuple(sorted(map(host, spec.force_hosts))),
+            ignore_hosts=tuple(sorted(map(host, spec.ignore_hosts))),
+            requested_destination=host(spec.requested_destination))
+        for field in fields(spec):
+            yield f"server {index} request_spec.{field.name}", getattr(spec, field.name)
     for consumer, providers in sorted(step.allocations.items()):
         if providers:
             yield f"allocations of {consumer}", {host(p): r for p, r in providers.items()}

@@ -28,6 +28,7 @@ from harness.scenario.model import (
     FlavorDef,
     HostDef,
     MigrationExpect,
+    RequestSpecExpect,
     Scenario,
     ServerExpect,
 )
@@ -182,6 +183,16 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
                           f"expected a host name, none{also}")
         elif not ref.startswith("@") and ref not in hosts:
             yield Problem((*at, "expect", *key), f"expected one of {hosts} or none")
+    spec = expect.get("request_spec", {})
+    for key in ("force_hosts", "ignore_hosts"):
+        for i, host in enumerate(spec.get(key, ())):
+            if host not in hosts:
+                yield Problem((*at, "expect", "request_spec", key, i),
+                              f"expected one of {hosts}")
+    destination = spec.get("requested_destination")
+    if destination is not None and destination != NO_HOST and destination not in hosts:
+        yield Problem((*at, "expect", "request_spec", "requested_destination"),
+                      f"expected one of {hosts} or none")
     if step.MIGRATION is None and expect.get("migration"):
         yield Problem((*at, "expect", "migration"), f"a {step.ACTION} step creates no "
                       "migration; expected false or nothing")
@@ -219,9 +230,15 @@ def _build_expect(raw: dict[str, Any]) -> Expect:
         error=raw.get("error", "none"),
         server=ServerExpect(**raw["server"]) if "server" in raw else None,
         migration=MigrationExpect(**migration) if isinstance(migration, dict) else migration,
-        num_instances=raw.get("request_spec", {}).get("num_instances"),
+        request_spec=_build_request_spec_expect(raw["request_spec"])
+        if "request_spec" in raw else None,
         allocations=raw.get("allocations", "consistent"),
     )
+
+
+def _build_request_spec_expect(raw: dict[str, Any]) -> RequestSpecExpect:
+    lists = {k: tuple(v) for k, v in raw.items() if isinstance(v, list)}
+    return RequestSpecExpect(**{**raw, **lists})
 
 
 def _dotted(key_path: KeyPath) -> str:

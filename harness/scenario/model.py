@@ -91,6 +91,18 @@ class MigrationExpect:
 
 
 @dataclass(frozen=True)
+class RequestSpecExpect:
+    """Persisted RequestSpec fields; host lists compare as sets, "none" is no value."""
+
+    num_instances: int | None = None
+    flavor: str | None = None
+    availability_zone: str | None = None
+    force_hosts: tuple[str, ...] | None = None
+    ignore_hosts: tuple[str, ...] | None = None
+    requested_destination: str | None = None
+
+
+@dataclass(frozen=True)
 class Expect:
     """What a step must lead to. An absent field is not checked, except ``error``
     (no error unless one is named) and ``allocations`` (consistent unless
@@ -101,7 +113,7 @@ class Expect:
     server: ServerExpect | None = None
     # None: not checked; False: the step must not create a migration.
     migration: MigrationExpect | Literal[False] | None = None
-    num_instances: int | None = None
+    request_spec: RequestSpecExpect | None = None
     allocations: str = "consistent"
 
 

@@ -46,10 +46,25 @@ class MigrationState:
     flavor: str | None = None
 
 
+@dataclass(frozen=True)
+class RequestSpecState:
+    """A server's RequestSpec as persisted: what a later move of it reads back."""
+
+    num_instances: int
+    flavor: str
+    availability_zone: str | None = None
+    force_hosts: tuple[str, ...] = ()
+    # Per-request fields: Nova 34 never persists them, so these stay empty
+    # unless the code under test leaks them (the stale-RequestSpec family).
+    ignore_hosts: tuple[str, ...] = ()
+    requested_destination: str | None = None
+
+
 @dataclass
 class StepOutcome:
     step: Step
-    api_status: int
+    # None for a step that is not an API request.
+    api_status: int | None
     api_message: str | None = None
     error_class: str | None = None
     error_message: str | None = None
@@ -61,7 +76,8 @@ class StepOutcome:
     migration: MigrationState | None = None
     # Every migration of the scenario's servers after the step, oldest first.
     all_migrations: tuple[MigrationState, ...] = ()
-    num_instances: dict[int, int] = field(default_factory=dict)
+    # The persisted RequestSpec of each server the step acted on, after it.
+    request_specs: dict[int, RequestSpecState] = field(default_factory=dict)
     allocations: Allocations = field(default_factory=dict)
     # Host references as resolved for this step: @source, @target.
     refs: dict[str, str | None] = field(default_factory=dict)

@@ -68,8 +68,7 @@ def test_on_pike_the_failed_move_leaves_everything_as_it_was(path):
     assert moved.allocations == expected_allocations(scenario, moved.all_servers)
     assert moved.allocations[f"server {migration.server}"] == {
         source: {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}}
-    assert moved.num_instances == {migration.server: created.step.count} != {
-        migration.server: 1}
+    assert moved.request_specs[migration.server].num_instances == created.step.count != 1
     assert not check(outcome).passed
 
 
@@ -82,7 +81,7 @@ def test_on_the_fixed_scheduler_the_server_moves(path):
     assert moved.error_class is None
     assert moved.migration.status == "completed"
     assert moved.servers[0].host not in (None, source)
-    assert moved.num_instances == {moved.step.server: outcome.steps[0].step.count}
+    assert moved.request_specs[moved.step.server].num_instances == outcome.steps[0].step.count
     assert check(outcome).passed
 
 

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from harness.backends.base import BackendUnavailable, RawAllocations
+from harness.backends.base import BackendUnavailable, RawAllocations, request_spec_state
 from harness.backends.nova import environment
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host
 from harness.inject import bug_injection
 from harness.scenario.model import Scenario
+from harness.scenario.outcome import RequestSpecState
 
 _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
 _HOSTS = re.compile(r"There are (\d+) hosts available but (\d+) instances requested")
@@ -34,6 +35,7 @@ def _is_observation(record: logging.LogRecord) -> bool:
 
 class NovaCloudHandle:
     image_ref = "155d900f-4e14-4e4c-a73d-069cbf4541e6"  # GlanceFixture's image1
+    other_image_ref = "a2459075-d96c-40d5-893e-577ff92e721c"  # and its image2
     poll_timeout = 10.0
     poll_interval = 0.02
 
@@ -45,11 +47,14 @@ class NovaCloudHandle:
         self.exception_module = exception_module
         self.api_errors = api_errors
 
-    def num_instances(self, server_id: str) -> int:
-        return self.cloud.request_spec(server_id).num_instances
+    def request_spec(self, server_id: str) -> RequestSpecState:
+        return request_spec_state(self.cloud.request_spec(server_id))
 
     def allocations(self) -> RawAllocations:
         return self.cloud.allocations()
+
+    def restart_compute(self, host: str) -> None:
+        self.cloud.restart_compute(host)
 
     def mark(self) -> int:
         return len(self.cloud.log.records)
@@ -73,7 +78,7 @@ class NovaCloudHandle:
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler", SchedulingFacts(no_candidates=True)))
             elif match := _HOSTS.search(message):
-                persisted = self.num_instances(uuids[0]) if uuids else None
+                persisted = self.request_spec(uuids[0]).num_instances if uuids else None
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler",
                     SchedulingFacts(asked=asked, persisted=persisted,
@@ -110,7 +115,10 @@ class NovaBackend:
 
         injection = bug_injection(self.inject, "nova")
         with injection, NovaCloud(name=scenario.id) as cloud:
-            cloud.flags(reserved_host_memory_mb=reserved.pop())
+            options = scenario.cloud.config
+            cloud.flags(reserved_host_memory_mb=reserved.pop(),
+                        allow_resize_to_same_host=options.allow_resize_to_same_host,
+                        shelved_offload_time=options.shelved_offload_time)
             cloud.start_service("conductor")
             cloud.start_service("scheduler")
             for host in scenario.cloud.hosts:

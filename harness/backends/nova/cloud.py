@@ -153,6 +153,11 @@ class NovaCloud(fixtures.Fixture):
         self.computes[host] = self.case._start_compute(host)
         return self.computes[host]
 
+    def restart_compute(self, host: str) -> None:
+        """Nova's own restart: a new ComputeManager on the same host, whose
+        init_host cleans up what was evacuated away."""
+        self.computes[host] = self.case.restart_compute_service(self.computes[host])
+
     def request_spec(self, server_id: str) -> Any:
         return objects.RequestSpec.get_by_instance_uuid(
             nova_context.get_admin_context(), server_id)

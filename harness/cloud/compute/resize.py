@@ -10,10 +10,10 @@ the destination and finish_revert_resize on the source give it back.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from harness.cloud import exception
+from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.base import ComputeBase
 from harness.cloud.context import RequestContext
 from harness.cloud.instance_actions import event_reporter
@@ -79,11 +79,12 @@ class ResizeMixin(ComputeBase):
         migration.status = "error"
         migration.save()
         current = Instance.get_by_uuid(self.db, instance.uuid)
-        if not isinstance(ex, exception.InstanceFaultRollback):
+        if isinstance(ex, exception.InstanceFaultRollback):
+            ex = ex.inner_exception
+        else:
             current.vm_state = "error"
         current.task_state = None
-        current.fault = {"code": getattr(ex, "code", 500), "message": str(ex),
-                         "details": "".join(traceback.format_tb(ex.__traceback__))}
+        compute_utils.add_instance_fault_from_exc(current, ex)
         current.save()
 
     def resize_instance(self, context: RequestContext, instance: Instance,

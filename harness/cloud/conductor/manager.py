@@ -8,10 +8,10 @@ evacuate and rebuild (new image) and unshelve through _schedule_instances.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from harness.cloud import exception
+from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.rpcapi import ComputeRPCAPI
 from harness.cloud.conductor.tasks.live_migrate import LiveMigrationTask
 from harness.cloud.conductor.tasks.migrate import MigrationTask
@@ -78,12 +78,7 @@ class ComputeTaskManager:
         instance = Instance.get_by_uuid(self.db, instance_uuid)
         for name, value in updates.items():
             setattr(instance, name, value)
-        instance.fault = {
-            "code": getattr(exc, "code", 500),
-            "message": (exc.format_message() if isinstance(exc, exception.NovaException)
-                        else str(exc)),
-            "details": "".join(traceback.format_tb(exc.__traceback__)),
-        }
+        compute_utils.add_instance_fault_from_exc(instance, exc)
         instance.save()
 
     def _schedule_instances(self, context: RequestContext, request_spec: RequestSpec,

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from harness.scenario.steps.base import Step
-from harness.scenario.steps.migrate_server import LiveMigrateStep
+from harness.scenario.steps.evacuate import EvacuateStep
+from harness.scenario.steps.migrate_server import LiveMigrateStep, MigrateStep
+from harness.scenario.steps.resize import (
+    ConfirmResizeStep,
+    RebuildStep,
+    ResizeStep,
+    RevertResizeStep,
+)
 from harness.scenario.steps.servers import CreateStep
-from harness.scenario.steps.services import SetServiceStep
+from harness.scenario.steps.services import RestartComputeStep, SetServiceStep
+from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, UnshelveStep
 
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     CreateStep,
     LiveMigrateStep,
+    MigrateStep,
+    ResizeStep,
+    ConfirmResizeStep,
+    RevertResizeStep,
+    EvacuateStep,
+    RebuildStep,
+    ShelveStep,
+    ShelveOffloadStep,
+    UnshelveStep,
     SetServiceStep,
+    RestartComputeStep,
 )}
 
-__all__ = ["STEP_TYPES", "CreateStep", "LiveMigrateStep", "SetServiceStep", "Step"]
+__all__ = ["STEP_TYPES", "Step"]

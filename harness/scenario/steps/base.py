@@ -73,8 +73,9 @@ def _no_such_server(index: int, created: int) -> str:
 @dataclass(frozen=True, kw_only=True)
 class Step:
     ACTION: ClassVar[str]
-    # The API's status code when it accepts the step's request.
-    SUCCESS_STATUS: ClassVar[int] = 202
+    # The API's status code when it accepts the step's request; None for a step
+    # that is not an API request (an operator restarting a service).
+    SUCCESS_STATUS: ClassVar[int | None] = 202
     # JSON schema of the step's own keys; "action", "as" and "expect" are every step's.
     PROPERTIES: ClassVar[dict[str, Any]] = {}
     REQUIRED: ClassVar[tuple[str, ...]] = ()
@@ -165,7 +166,7 @@ class ServerActionStep(Step):
             text += f" ({result.refs.get('@target')})"
         return text
 
-    def body(self, target: str | None) -> dict[str, Any]:
+    def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         """The action's request body, with the target host resolved."""
         raise NotImplementedError
 
@@ -176,7 +177,7 @@ class ServerActionStep(Step):
         target = runner.resolve_host(ref, source) if ref else None
         before = {m["uuid"] for m in runner.migrations(server_id)}
         status, message, _ = runner.request(
-            self, lambda api: api.post_server_action(server_id, self.body(target)),
+            self, lambda api: api.post_server_action(server_id, self.body(runner, target)),
             self.microversion)
         settled = True
         if message is None:
@@ -189,7 +190,7 @@ class ServerActionStep(Step):
             error_class=error_class, error_message=error_message,
             servers=(runner.server_state(self.server),),
             migration=None if migration is None else runner.migration_state(migration),
-            num_instances={self.server: runner.cloud.num_instances(server_id)},
+            request_specs={self.server: runner.cloud.request_spec(server_id)},
             refs={"@source": source, "@target": target}, settled=settled)
 
     def _migration(self, runner: StepRunner, server_id: str, before: set[str]

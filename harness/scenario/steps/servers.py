@@ -82,6 +82,6 @@ class CreateStep(Step):
         return StepOutcome(
             step=self, api_status=status, error_class=error_class, error_message=error_message,
             servers=tuple(runner.server_state(i) for i in indexes),
-            num_instances={i: runner.cloud.num_instances(runner.server_id(i)) for i in indexes},
+            request_specs={i: runner.cloud.request_spec(runner.server_id(i)) for i in indexes},
             settled=settled,
         )

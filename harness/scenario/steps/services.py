@@ -1,4 +1,5 @@
-"""Steps on compute services: enable/disable and force down (os-services)."""
+"""Steps on compute services: enable/disable and force down (os-services), and an
+operator's restart of nova-compute."""
 
 from __future__ import annotations
 
@@ -54,3 +55,31 @@ class SetServiceStep(Step):
         status, message, _ = runner.request(
             self, lambda api: api.put_service(services[0]["id"], update))
         return StepOutcome(step=self, api_status=status, api_message=message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestartComputeStep(Step):
+    """An operator restarts nova-compute on a host. At start-up it cleans up what was
+    evacuated away while it was down: the guest, the source allocation, and the
+    evacuation's migration goes from "done" to "completed"."""
+
+    ACTION: ClassVar[str] = "restart-compute"
+    SUCCESS_STATUS: ClassVar[int | None] = None
+    ACTS_ON_SERVERS: ClassVar[bool] = False
+    REQUIRED = ("host",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {"host": {"$ref": "#/$defs/name"}}
+
+    host: str
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        return names.host("host", self.host, other_allowed=False)
+
+    def named_hosts(self) -> set[str]:
+        return {self.host}
+
+    def describe(self) -> str:
+        return f"restart nova-compute on {self.host}"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        runner.cloud.restart_compute(self.host)
+        return StepOutcome(step=self, api_status=None)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.scenario.model import Expect, MigrationExpect, ServerExpect
-from harness.scenario.outcome import MigrationState
+from harness.scenario.model import Expect, MigrationExpect, RequestSpecExpect, ServerExpect
+from harness.scenario.outcome import MigrationState, RequestSpecState
 from tests.unit.scenario.builders import (
     SMALL,
     create,
@@ -136,17 +136,35 @@ def test_a_migration_dest_may_be_any_host_but_the_source():
         "migration.dest: expected a host other than host1 (@not-source), observed host1"]
 
 
-# request_spec.num_instances
+# request_spec
+
+
+def spec(num_instances=2, **fields):
+    return RequestSpecState(num_instances=num_instances, flavor="small", **fields)
 
 
 def test_num_instances_is_compared_for_each_server():
-    expect = Expect(num_instances=2)
+    expect = Expect(request_spec=RequestSpecExpect(num_instances=2))
     servers = (server(0), server(1, host="host2"))
     assert mismatches(create(expect, count=2), servers=servers,
-                      num_instances={0: 2, 1: 2}) == []
+                      request_specs={0: spec(), 1: spec()}) == []
     assert mismatches(create(expect, count=2), servers=servers,
-                      num_instances={0: 2, 1: 1}) == [
+                      request_specs={0: spec(), 1: spec(1)}) == [
         "request_spec.num_instances of server 1: expected 2, observed 1"]
+
+
+def test_persisted_host_lists_compare_as_sets_and_none_means_unset():
+    expect = Expect(request_spec=RequestSpecExpect(
+        ignore_hosts=(), force_hosts=("host2", "host1"), requested_destination="none",
+        availability_zone="none"))
+    assert moved(expect, request_specs={0: spec(force_hosts=("host1", "host2"))}) == []
+    assert moved(expect, request_specs={0: spec(
+        force_hosts=("host1",), ignore_hosts=("host1",), requested_destination="host2",
+        availability_zone="nova")}) == [
+        "request_spec.availability_zone of server 0: expected none, observed nova",
+        "request_spec.force_hosts of server 0: expected ['host1', 'host2'], observed ['host1']",
+        "request_spec.ignore_hosts of server 0: expected [], observed ['host1']",
+        "request_spec.requested_destination of server 0: expected none, observed host2"]
 
 
 # allocations

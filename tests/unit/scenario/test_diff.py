@@ -9,12 +9,19 @@ from harness.scenario.model import (
     FlavorDef,
     HostDef,
 )
-from harness.scenario.outcome import MigrationState, Outcome, ServerState, StepOutcome
+from harness.scenario.outcome import (
+    MigrationState,
+    Outcome,
+    RequestSpecState,
+    ServerState,
+    StepOutcome,
+)
 from harness.scenario.steps import CreateStep, LiveMigrateStep
 from tests.unit.scenario.builders import SCENARIO, SMALL
 
 CREATE = CreateStep(index=0, expect=Expect(), actor="admin", flavor="small", count=2)
 MOVE = LiveMigrateStep(index=1, expect=Expect(), actor="admin", server=0)
+SPEC = RequestSpecState(num_instances=2, flavor="small")
 
 
 def server(index, host):
@@ -26,12 +33,12 @@ def outcome(first, second, moved_to, scenario=SCENARIO, migration_status="comple
     """Two servers created on ``first`` and ``second``; server 0 moved to ``moved_to``."""
     created = StepOutcome(step=CREATE, api_status=202,
                           servers=(server(0, first), server(1, second)),
-                          num_instances={0: 2, 1: 2},
+                          request_specs={0: SPEC, 1: SPEC},
                           allocations={"server 0": {first: SMALL}, "server 1": {second: SMALL}})
     moved = StepOutcome(step=MOVE, api_status=202, servers=(server(0, moved_to),),
                         migration=MigrationState("live-migration", migration_status, first,
                                                  moved_to),
-                        num_instances={0: 2},
+                        request_specs={0: SPEC},
                         allocations={"server 0": {moved_to: SMALL},
                                      "server 1": {second: SMALL}})
     steps = (CREATE, MOVE)

@@ -50,7 +50,7 @@ def test_an_absent_expectation_defaults_to_no_error_and_consistent_allocations(t
     scenario = load_scenario(write(tmp_path / "s.toml", HEADER))
     expect = scenario.steps[0].expect
     assert (expect.error, expect.allocations) == ("none", "consistent")
-    assert (expect.api_status, expect.server, expect.migration, expect.num_instances) == (
+    assert (expect.api_status, expect.server, expect.migration, expect.request_spec) == (
         None, None, None, None)
 
 

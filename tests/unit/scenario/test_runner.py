@@ -116,7 +116,7 @@ def test_created_servers_are_numbered_in_launch_order(tmp_path, monkeypatch):
     assert [(s.index, s.name) for s in created.servers] == [
         (0, "server-1"), (1, "server-2"), (2, "server-3")]
     assert created.all_servers == created.servers
-    assert created.num_instances == {0: 3, 1: 3, 2: 3}
+    assert {i: s.num_instances for i, s in created.request_specs.items()} == {0: 3, 1: 3, 2: 3}
 
 
 def test_other_resolves_to_the_host_the_server_is_not_on(tmp_path):
