@@ -21,6 +21,22 @@ class SchedulingFacts:
     ignored_hosts: tuple[str, ...] = ()   # RequestSpec.ignore_hosts of the request
 
 
+_PERSISTED_COUNT = (
+    "the number of servers created together in the original request, persisted with the "
+    "RequestSpec and reused by this move. The count must come from the instance UUIDs "
+    "being scheduled (bug #1718455).")
+
+
+def explain_scheduler_crash(where: str, error: str, facts: SchedulingFacts) -> str:
+    """The scheduler raised something that is not a Nova error."""
+    if facts.asked is not None and facts.persisted not in (None, facts.asked):
+        return (f"{where} raised {error}. It was asked to place {facts.asked} instance(s) but "
+                f"counted RequestSpec.num_instances = {facts.persisted} and ran past the "
+                f"instance UUIDs it was given: {_PERSISTED_COUNT}")
+    return (f"{where} raised {error}. That is not a Nova error: probably a bug in the code "
+            "under test (a plugged scheduler?).")
+
+
 def explain_no_valid_host(where: str, facts: SchedulingFacts) -> str:
     if facts.no_candidates:
         return (f"{where}: placement offered no allocation candidates: no host, or not "
@@ -31,10 +47,7 @@ def explain_no_valid_host(where: str, facts: SchedulingFacts) -> str:
     if facts.required == facts.persisted and facts.required != facts.asked:
         line += (
             f" It was asked to place {facts.asked} instance(s) but required "
-            f"RequestSpec.num_instances = {facts.persisted}: the number of servers created "
-            "together in the original request, persisted with the RequestSpec and reused "
-            "by this move. The count must come from the instance UUIDs being scheduled "
-            "(bug #1718455).")
+            f"RequestSpec.num_instances = {facts.persisted}: {_PERSISTED_COUNT}")
     elif facts.forced_hosts and set(facts.forced_hosts) <= set(facts.ignored_hosts):
         line += (
             f" The request forces hosts {list(facts.forced_hosts)} and ignores "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.cloud import exception
 from harness.cloud.rpc import Hop
-from harness.diagnosis import SchedulingFacts, explain_no_valid_host
+from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 
 
 def explain(hops: list[Hop]) -> list[str]:
@@ -24,21 +24,23 @@ def explain(hops: list[Hop]) -> list[str]:
         if isinstance(hop.error, exception.NoValidHost) and hop.method == "select_destinations":
             lines.append(_explain_no_valid_host(hop))
         elif not isinstance(hop.error, exception.NovaException):
-            lines.append(
-                f"{hop.topic}.{hop.method} (hop {hop.seq}) raised "
-                f"{type(hop.error).__name__}: {hop.error}. That is not a Nova error: "
-                "probably a bug in the code under test (a plugged scheduler?).")
+            lines.append(explain_scheduler_crash(
+                f"{hop.topic}.{hop.method} (hop {hop.seq})",
+                f"{type(hop.error).__name__}: {hop.error}", _facts(hop)))
     return list(reversed(lines))
 
 
 def _explain_no_valid_host(hop: Hop) -> str:
+    return explain_no_valid_host(f"NoValidHost raised by the scheduler (hop {hop.seq})",
+                                 _facts(hop))
+
+
+def _facts(hop: Hop) -> SchedulingFacts:
     facts = hop.facts
-    return explain_no_valid_host(
-        f"NoValidHost raised by the scheduler (hop {hop.seq})",
-        SchedulingFacts(asked=facts.get("requested_instances"),
+    return SchedulingFacts(asked=facts.get("requested_instances"),
                         persisted=facts.get("spec_num_instances"),
                         selected=facts.get("selected_hosts"),
                         required=facts.get("required_count"),
                         no_candidates=facts.get("allocation_candidates") == 0,
                         forced_hosts=facts.get("forced_hosts", ()),
-                        ignored_hosts=facts.get("ignored_hosts", ())))
+                        ignored_hosts=facts.get("ignored_hosts", ()))

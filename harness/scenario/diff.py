@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from harness.scenario.model import HostDef, Scenario
-from harness.scenario.outcome import Outcome, StepOutcome
+from harness.scenario.outcome import MigrationState, Outcome, StepOutcome
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,22 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
         yield f"server {server.index}.host", host(server.host)
         yield f"server {server.index}.node", host(server.node)
         yield f"server {server.index}.flavor", server.flavor
+    def renamed(m: MigrationState) -> MigrationState:
+        return dataclasses.replace(
+            m, source=host(m.source), dest=host(m.dest), source_node=host(m.source_node),
+            dest_node=host(m.dest_node))
+
     if step.migration is None:
         yield "migration", None
     else:
-        m = step.migration
-        migration = dataclasses.replace(
-            m, source=host(m.source), dest=host(m.dest), source_node=host(m.source_node),
-            dest_node=host(m.dest_node))
+        migration = renamed(step.migration)
         for field in fields(migration):
             yield f"migration.{field.name}", getattr(migration, field.name)
+    # Every earlier migration too: a step may move one on (a restart completes an
+    # evacuation).
+    for i, m in enumerate(step.all_migrations):
+        yield f"migrations[{i}] ({m.type} of server {m.server})", (
+            m.status, host(m.source), host(m.dest))
     for index, spec in sorted(step.request_specs.items()):
         spec = dataclasses.replace(
             spec, force_hosts=tuple(sorted(map(host, spec.force_hosts))),

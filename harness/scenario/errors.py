@@ -10,11 +10,13 @@ against those classes' message templates.
 
 from __future__ import annotations
 
+import builtins
 import re
 from types import ModuleType
 
 _CLASS_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*)(?::\s|:?$)")
 _RAISE_LINE = re.compile(r"^\s*raise\s+(?:[\w.]+\.)?(\w+)\(")
+_IDENTIFIER = re.compile(r"^[A-Z]\w*$")
 _FORMAT_FIELD = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrif]")
 
 
@@ -30,6 +32,10 @@ def exception_class(traceback_text: str | None, details: str | None,
         match = _RAISE_LINE.match(line)
         if match and match.group(1) in known:
             return match.group(1)
+    if details and _IDENTIFIER.match(details) and isinstance(
+            getattr(builtins, details, None), type):
+        # Not a Nova exception: Nova records only its class name (exception_to_dict).
+        return details
     return _class_from_message(details, known) if details else None
 
 
@@ -50,8 +56,10 @@ def _exception_line(lines: list[str]) -> str | None:
 
 
 def _class_from_message(details: str, known: dict[str, type]) -> str | None:
+    # A template of fields alone ("%(detail)s") matches any message: it says nothing.
     hits = [name for name, cls in known.items()
             if isinstance(getattr(cls, "msg_fmt", None), str)
+            and _FORMAT_FIELD.sub("", cls.msg_fmt).strip()
             and _template(cls.msg_fmt).match(details)]
     if not hits:
         return None

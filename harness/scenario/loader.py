@@ -170,6 +170,8 @@ def _reference_problems(data: dict[str, Any]) -> list[Problem]:
 def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: list[str]
                      ) -> Iterator[Problem]:
     allowed = step.expectation_refs()
+    if len(hosts) != 2:
+        allowed.discard("@other")
     refs = [(("server", "host"), expect.get("server", {}).get("host"))]
     if isinstance(expect.get("migration"), dict):
         refs += [(("migration", k), expect["migration"].get(k)) for k in ("source", "dest")]

@@ -47,6 +47,12 @@ class HumanReport:
                   "PASS" if verdict.passed else "FAIL")
         self._write(f"{status} {verdict.scenario.id}  ({len(verdict.scenario.steps)} steps, "
                     f"{verdict.seconds * 1000:.1f} ms)")
+        if verdict.passed and verdict.outcome is not None:
+            for result in verdict.outcome.steps:
+                if result.error_class:
+                    self._write(f"  step {result.step.index + 1}: {result.error_class}, as "
+                                "the scenario expects (an expected failure, not a "
+                                "regression)")
         if not verdict.passed:
             self._write(_indent(failure_text(verdict), "  "))
         elif self.show_traces and verdict.outcome is not None:

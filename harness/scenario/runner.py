@@ -92,10 +92,18 @@ class StepRunner:
         """The server's host now, or the one it was on last (once shelve-offloaded)."""
         return self._last_hosts.get(index)
 
-    def resolve_host(self, ref: str, source: str | None) -> str:
+    def resolve_host(self, ref: str, source: str | None) -> str | None:
+        """A host a step names: a name, @source (the server's host) or @other."""
+        if ref == "@source":
+            return source
         if ref != "@other":
             return ref
-        return next(h.name for h in self.scenario.cloud.hosts if h.name != source)
+        return self.other_host(source)
+
+    def other_host(self, source: str | None) -> str | None:
+        """The only host of a two-host cloud that is not ``source``."""
+        others = [h.name for h in self.scenario.cloud.hosts if h.name != source]
+        return others[0] if len(others) == 1 else None
 
     # Requests
 

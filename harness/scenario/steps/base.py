@@ -48,14 +48,17 @@ class Names:
         if index >= self.servers:
             yield ("server",), _no_such_server(index, self.servers)
 
-    def host(self, key: str, host: str | None, other_allowed: bool = True) -> Iterator[Reference]:
+    def host(self, key: str, host: str | None, refs_allowed: bool = True) -> Iterator[Reference]:
+        """A host name, or (for a server's move) @other or @source."""
         if host is None:
             return
-        if host == "@other" and other_allowed:
+        if host == "@other" and refs_allowed:
             if len(self.hosts) != 2:
                 yield (key,), "@other needs a cloud of exactly two hosts; expected a host name"
+        elif host == "@source" and refs_allowed:
+            return
         elif host not in self.hosts:
-            also = "@other or " if other_allowed else ""
+            also = "@other, @source or " if refs_allowed else ""
             yield (key,), f"expected {also}one of {self.hosts}"
 
     def flavor(self, key: str, name: str) -> Iterator[Reference]:
@@ -83,6 +86,9 @@ class Step:
     MIGRATION: ClassVar[Literal["creates", "acts-on"] | None] = None
     # Whether it acts on servers (and so may expect server and request_spec values).
     ACTS_ON_SERVERS: ClassVar[bool] = True
+    # Whether Nova may ask the scheduler for a host for an existing server on this
+    # action: a path bug #1718455 and its family reach, that the gate must cover.
+    ASKS_SCHEDULER: ClassVar[bool] = False
 
     index: int
     expect: Expect
@@ -152,7 +158,7 @@ class ServerActionStep(Step):
         return None
 
     def expectation_refs(self) -> set[str]:
-        refs = {"@source", "@not-source"}
+        refs = {"@source", "@not-source", "@other"}
         return refs | {"@target"} if self.target_ref() else refs
 
     def named_hosts(self) -> set[str]:
@@ -191,7 +197,8 @@ class ServerActionStep(Step):
             servers=(runner.server_state(self.server),),
             migration=None if migration is None else runner.migration_state(migration),
             request_specs={self.server: runner.cloud.request_spec(server_id)},
-            refs={"@source": source, "@target": target}, settled=settled)
+            refs={"@source": source, "@target": target,
+                  "@other": runner.other_host(source)}, settled=settled)
 
     def _migration(self, runner: StepRunner, server_id: str, before: set[str]
                    ) -> dict[str, Any] | None:

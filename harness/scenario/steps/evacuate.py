@@ -16,6 +16,7 @@ class EvacuateStep(ServerActionStep):
     """Without a host (or with one not forced) the conductor asks the scheduler, with
     the source ignored; a forced host bypasses it. From 2.95 the server ends stopped."""
 
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "evacuate"
     INSTANCE_ACTION: ClassVar[str] = "evacuate"
     SUCCESS_STATUS: ClassVar[int | None] = 200

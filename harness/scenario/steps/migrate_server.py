@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class LiveMigrateStep(ServerActionStep):
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "live-migrate"
     INSTANCE_ACTION: ClassVar[str] = "live-migration"
     PROPERTIES: ClassVar[dict[str, Any]] = {
@@ -54,6 +55,7 @@ class MigrateStep(ServerActionStep):
     """Cold migration: the conductor's MigrationTask asks the scheduler for a new host
     (with the server's own flavor); the server then waits in VERIFY_RESIZE."""
 
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "migrate"
     INSTANCE_ACTION: ClassVar[str] = "migrate"
     PROPERTIES: ClassVar[dict[str, Any]] = {"host": HOST_REF}

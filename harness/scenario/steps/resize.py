@@ -19,6 +19,7 @@ class ResizeStep(ServerActionStep):
     on another host unless ``allow_resize_to_same_host``; the server then waits in
     VERIFY_RESIZE for confirm-resize or revert-resize."""
 
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "resize"
     INSTANCE_ACTION: ClassVar[str] = "resize"
     REQUIRED = ("flavor",)
@@ -75,6 +76,7 @@ class RebuildStep(ServerActionStep):
     """Rebuild. With another image the scheduler checks the server's own host for it
     (the path without placement); with the same image it is not asked."""
 
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "rebuild"
     INSTANCE_ACTION: ClassVar[str] = "rebuild"
     MIGRATION = None

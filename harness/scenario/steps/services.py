@@ -1,5 +1,6 @@
 """Steps on compute services: enable/disable and force down (os-services), and an
-operator's restart of nova-compute."""
+operator's restart of nova-compute. Each names its host, or a server whose host
+(now, or last) it is: "the compute service of server 0's host"."""
 
 from __future__ import annotations
 
@@ -8,78 +9,102 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.scenario.outcome import StepOutcome
-from harness.scenario.steps.base import Names, Reference, Step
+from harness.scenario.steps.base import SERVER_INDEX, Names, Reference, Step
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
 
 
 @dataclass(frozen=True, kw_only=True)
-class SetServiceStep(Step):
-    ACTION: ClassVar[str] = "set-service"
-    SUCCESS_STATUS: ClassVar[int] = 200
+class ServiceStep(Step):
     ACTS_ON_SERVERS: ClassVar[bool] = False
-    REQUIRED = ("host",)
+
+    host: str | None = None
+    server: int | None = None
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        schema = super().json_schema()
+        schema["properties"] = {
+            "host": {"$ref": "#/$defs/name"},
+            "server": {**SERVER_INDEX, "description": "the server whose host it is"},
+            **schema["properties"]}
+        schema["oneOf"] = [{"required": ["host"]}, {"required": ["server"]}]
+        return schema
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        if self.server is not None:
+            return names.server(self.server)
+        return names.host("host", self.host, refs_allowed=False)
+
+    def named_hosts(self) -> set[str]:
+        return {self.host} if self.host else set()
+
+    def where(self) -> str:
+        return self.host or f"the host of server {self.server}"
+
+    def describe_outcome(self, result: StepOutcome) -> str:
+        text = self.describe()
+        if self.host is None:
+            text += f" ({result.refs.get('@target')})"
+        return text
+
+    def resolve_host(self, runner: StepRunner) -> str | None:
+        if self.server is None:
+            return self.host
+        return runner.last_host(self.server)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetServiceStep(ServiceStep):
+    ACTION: ClassVar[str] = "set-service"
+    SUCCESS_STATUS: ClassVar[int | None] = 200
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "host": {"$ref": "#/$defs/name"},
         "disabled": {"type": "boolean"},
         "forced_down": {"type": "boolean"},
     }
 
-    host: str
     disabled: bool | None = None
     forced_down: bool | None = None
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        # action, host and at least one change.
-        return {**super().json_schema(), "minProperties": 3}
-
-    def references(self, names: Names) -> Iterator[Reference]:
-        return names.host("host", self.host, other_allowed=False)
-
-    def named_hosts(self) -> set[str]:
-        return {self.host}
+        schema = super().json_schema()
+        schema["anyOf"] = [{"required": ["disabled"]}, {"required": ["forced_down"]}]
+        return schema
 
     def describe(self) -> str:
         changes = [f"{k}={v}" for k, v in (("disabled", self.disabled),
                                              ("forced_down", self.forced_down)) if v is not None]
-        return f"set compute service on {self.host}: {', '.join(changes)}"
+        return f"set compute service on {self.where()}: {', '.join(changes)}"
 
     def run(self, runner: StepRunner) -> StepOutcome:
-        services = runner.cloud.admin_api.get_services(host=self.host, binary="nova-compute")
+        host = self.resolve_host(runner)
+        services = runner.cloud.admin_api.get_services(host=host, binary="nova-compute")
         update: dict[str, Any] = {k: v for k, v in (("forced_down", self.forced_down),)
                                   if v is not None}
         if self.disabled is not None:
             update["status"] = "disabled" if self.disabled else "enabled"
         status, message, _ = runner.request(
             self, lambda api: api.put_service(services[0]["id"], update))
-        return StepOutcome(step=self, api_status=status, api_message=message)
+        return StepOutcome(step=self, api_status=status, api_message=message,
+                           refs={"@target": host})
 
 
 @dataclass(frozen=True, kw_only=True)
-class RestartComputeStep(Step):
+class RestartComputeStep(ServiceStep):
     """An operator restarts nova-compute on a host. At start-up it cleans up what was
     evacuated away while it was down: the guest, the source allocation, and the
     evacuation's migration goes from "done" to "completed"."""
 
     ACTION: ClassVar[str] = "restart-compute"
     SUCCESS_STATUS: ClassVar[int | None] = None
-    ACTS_ON_SERVERS: ClassVar[bool] = False
-    REQUIRED = ("host",)
-    PROPERTIES: ClassVar[dict[str, Any]] = {"host": {"$ref": "#/$defs/name"}}
-
-    host: str
-
-    def references(self, names: Names) -> Iterator[Reference]:
-        return names.host("host", self.host, other_allowed=False)
-
-    def named_hosts(self) -> set[str]:
-        return {self.host}
 
     def describe(self) -> str:
-        return f"restart nova-compute on {self.host}"
+        return f"restart nova-compute on {self.where()}"
 
     def run(self, runner: StepRunner) -> StepOutcome:
-        runner.cloud.restart_compute(self.host)
-        return StepOutcome(step=self, api_status=None)
+        host = self.resolve_host(runner)
+        assert host is not None, "a server that was never on a host"
+        runner.cloud.restart_compute(host)
+        return StepOutcome(step=self, api_status=None, refs={"@target": host})

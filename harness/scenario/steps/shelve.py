@@ -46,6 +46,7 @@ class UnshelveStep(ServerActionStep):
     """Unshelve; into an availability zone from 2.77 ("none" unpins it, from 2.91), to a
     host from 2.91 (admin only)."""
 
+    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "unshelve"
     INSTANCE_ACTION: ClassVar[str] = "unshelve"
     MIGRATION = None

@@ -68,7 +68,8 @@ def test_one_invalid_file_among_valid_ones_runs_nothing_and_reports_all_problems
     assert code == 2
     assert_nothing_ran(out, err)
     assert f"{bad}:{FLAVOR_LINE}: steps[0].flavor: unknown flavor 'large'" in err
-    assert f"{bad}:{HOST_LINE}: steps[1].host: expected @other or one of ['host1', 'host2']" in err
+    assert (f"{bad}:{HOST_LINE}: steps[1].host: expected @other, @source or one of "
+            "['host1', 'host2']") in err
 
 
 def test_ids_are_paths_below_the_nearest_scenarios_folder(tmp_path, capsys):

@@ -164,7 +164,7 @@ REFERENCE_CASES = {
         "server = 0", "steps[0].server: no server exists yet: expected a create step"),
     "undefined-host": (
         HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\nhost = "host9"\n',
-        'host = "host9"', "steps[1].host: expected @other or one of ['host1', 'host2']"),
+        'host = "host9"', "steps[1].host: expected @other, @source or one of ['host1', 'host2']"),
     "undefined-service-host": (
         HEADER + '\n[[steps]]\naction = "set-service"\nhost = "host9"\ndisabled = true\n',
         'host = "host9"', "steps[1].host: expected one of ['host1', 'host2']"),
@@ -176,7 +176,7 @@ REFERENCE_CASES = {
         HEADER + '\n[[steps]]\naction = "live-migrate"\nserver = 0\n'
                  '[steps.expect]\nserver = { host = "@target" }\n',
         '"@target"', "steps[1].expect.server.host: @target has no meaning in a live-migrate "
-                     "step here; expected a host name, none, @not-source, @source"),
+                     "step here; expected a host name, none, @not-source, @other, @source"),
     "duplicate-host": (
         HEADER.replace('"host2"]', '"host2", "host1"]'),
         "hosts = ", "cloud.hosts[2]: duplicate name 'host1'"),

@@ -94,6 +94,14 @@ def test_exception_class_from_the_message_alone(details, name):
     assert error_class(None, details) == name
 
 
+def test_a_non_nova_error_is_its_class_name_as_nova_records_it():
+    # exception_to_dict: an exception that is not Nova's is recorded by class name,
+    # and a template of fields alone ("%(detail)s") must not claim it.
+    frames = "  File \"manager.py\", line 598, in _legacy_find_hosts\n    x = a[1]\n"
+    assert error_class(frames, "IndexError") == "IndexError"
+    assert error_class(None, "KeyError") == "KeyError"
+
+
 def test_exception_class_with_a_message_of_several_lines():
     text = formatted(ValueError("No valid host was found.\nReason: 1 host, 2 required"))
     assert error_class(text) == "ValueError"
@@ -124,7 +132,7 @@ def test_other_resolves_to_the_host_the_server_is_not_on(tmp_path):
     created, moved = outcome.steps
     source = created.servers[0].host
     [target] = {"host1", "host2"} - {source}
-    assert moved.refs == {"@source": source, "@target": target}
+    assert moved.refs == {"@source": source, "@target": target, "@other": target}
     assert (moved.migration.source, moved.migration.dest) == (source, target)
     assert moved.servers[0].host == target
     assert f"action=os-migrateLive, block_migration=auto, host={target})" in moved.trace
