@@ -145,6 +145,10 @@ def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.Validation
 
 
 def _expected(error: jsonschema.ValidationError) -> str:
+    if error.validator == "oneOf" and not error.context:
+        # Valid under more than one branch: keys that exclude each other.
+        keys = [k for branch in error.validator_value for k in branch.get("required", ())]
+        return f"expected exactly one of {', '.join(keys)}"
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     return f"{error.message} (expected {description})" if description else error.message
 

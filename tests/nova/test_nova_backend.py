@@ -16,6 +16,7 @@ from harness.scenario.checks import check
 from harness.scenario.diff import diff
 from harness.scenario.loader import discover, load_scenario
 from harness.scenario.runner import run_scenario
+from harness.scenario.steps import STEP_TYPES
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = [load_scenario(p, SCENARIOS) for p in discover([SCENARIOS])]
@@ -70,11 +71,27 @@ def test_an_injected_bug_fails_exactly_the_scenarios_written_for_it(case, inject
     catches = bug.number in scenario.bugs
     assert verdict.passed is not catches
     if catches:
-        failed = verdict.failed_steps[-1].outcome
-        assert failed.error_class == "NoValidHost"
-        assert failed.migration.status == "error"
-        # Seen in its terminal status, not given up on at a polling timeout.
-        assert failed.settled
+        failed = verdict.failed_steps[0].outcome
+        assert failed.step.ASKS_SCHEDULER
+        assert any(f"bug #{bug.number}" in line for line in failed.explanation)
+
+
+def test_bug_1718455_is_caught_on_every_path_that_asks_the_scheduler(injected_outcomes):
+    caught = set()
+    for scenario in SHIPPED:
+        verdict = check(injected_outcomes["pike-16.0.0", scenario.id])
+        if not verdict.passed:
+            caught.add(verdict.failed_steps[0].outcome.step.ACTION)
+    assert caught == {a for a, cls in STEP_TYPES.items() if cls.ASKS_SCHEDULER}
+
+
+def test_a_failed_move_is_seen_in_its_terminal_state_not_at_a_timeout(injected_outcomes):
+    # Only a rebuild is left stuck (Nova leaves the server in REBUILD when its
+    # scheduler crashes); every other failed move ends where a user can see it.
+    for scenario in SHIPPED:
+        for result in injected_outcomes["pike-16.0.0", scenario.id].steps:
+            if not result.settled:
+                assert result.step.ACTION == "rebuild", scenario.id
 
 
 def test_the_pike_failure_is_explained_from_novas_log(injected_outcomes):

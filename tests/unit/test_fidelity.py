@@ -4,7 +4,7 @@ Nova 34, fixed, and kept here so they stay fixed."""
 import pytest
 
 from harness.cloud.api.client import OpenStackApiException
-from harness.cloud.objects import ComputeNode
+from harness.cloud.objects import ComputeNode, RequestSpec
 from harness.fixtures import CloudFixture
 
 
@@ -63,3 +63,18 @@ def test_an_unsupported_microversion_is_406():
         with pytest.raises(OpenStackApiException) as raised:
             cloud.admin_api.get_servers()
         assert raised.value.response.status_code == 406
+
+
+@pytest.mark.parametrize(("zone", "persisted"), [("nova:host1", "nova"), ("nova", "nova"),
+                                                 (None, None)])
+def test_the_zone_asked_for_at_create_is_persisted_in_the_request_spec(zone, persisted):
+    # Nova keeps the zone part of "zone:host" in RequestSpec.availability_zone.
+    with CloudFixture() as cloud:
+        flavor = cloud.admin_api.post_flavor(
+            {"flavor": {"name": "small", "vcpus": 1, "ram": 512, "disk": 1}})["id"]
+        body = {"name": "s", "flavorRef": flavor}
+        if zone:
+            body["availability_zone"] = zone
+        server = cloud.admin_api.post_server({"server": body})
+        spec = RequestSpec.get_by_instance_uuid(cloud.db, server["id"])
+        assert spec.availability_zone == persisted

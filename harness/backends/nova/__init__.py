@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.backends.base import BackendUnavailable, RawAllocations, request_spec_state
 from harness.backends.nova import environment
-from harness.diagnosis import SchedulingFacts, explain_no_valid_host
+from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.inject import bug_injection
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
@@ -26,6 +26,14 @@ _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
 _HOSTS = re.compile(r"There are (\d+) hosts available but (\d+) instances requested")
 _NO_CANDIDATES = "Got no allocation candidates from the Placement API"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _raised(record: logging.LogRecord) -> str:
+    """The exception a record was logged with, as its last traceback line says it."""
+    if not record.exc_info or record.exc_info[1] is None:
+        return ""
+    error = record.exc_info[1]
+    return f" ({type(error).__name__}: {error})"
 
 
 def _is_observation(record: logging.LogRecord) -> bool:
@@ -63,15 +71,25 @@ class NovaCloudHandle:
         return self.cloud.log.records[mark:]
 
     def trace_since(self, mark: int) -> str:
-        return "\n".join(f"{r.levelname:7} [{r.name}] {r.getMessage()}"
+        return "\n".join(f"{r.levelname:7} [{r.name}] {r.getMessage()}{_raised(r)}"
                          for r in self._records(mark) if not _is_observation(r))
 
     def explain_since(self, mark: int) -> list[str]:
-        """Nova's scheduler logs the numbers behind a NoValidHost; say what they mean."""
+        """Nova's scheduler logs the numbers behind a NoValidHost, and oslo.messaging
+        what a service raised; say what they mean."""
         lines, asked, uuids = [], None, []
+        crashed = False
         for record in self._records(mark):
             message = record.getMessage()
-            if match := _ASKED.search(message):
+            error = record.exc_info[1] if record.exc_info else None
+            if (error is not None and not crashed and asked is not None
+                    and not isinstance(error, self.exception_module.NovaException)):
+                crashed = True
+                persisted = self.request_spec(uuids[0]).num_instances if uuids else None
+                lines.append(explain_scheduler_crash(
+                    "Nova's scheduler", f"{type(error).__name__}: {error}",
+                    SchedulingFacts(asked=asked, persisted=persisted)))
+            elif match := _ASKED.search(message):
                 uuids = _UUID.findall(match.group(1))
                 asked = len(uuids)
             elif _NO_CANDIDATES in message:

@@ -108,9 +108,11 @@ class NovaCloud(fixtures.Fixture):
         for client in (self.admin_api, self.api):
             client.microversion = self.microversion
         fake_network.set_stub_network_methods(case)
-        nova_logger = logging.getLogger("nova")
-        nova_logger.addHandler(self.log)
-        self.addCleanup(nova_logger.removeHandler, self.log)
+        # oslo.messaging logs what a service raised while handling a message.
+        for name in ("nova", "oslo_messaging"):
+            logger = logging.getLogger(name)
+            logger.addHandler(self.log)
+            self.addCleanup(logger.removeHandler, self.log)
 
     def _run_case_cleanups(self) -> None:
         """Run the TestCase's cleanups, last first, as testtools would after a test."""

@@ -68,6 +68,7 @@ class API:
         min_count: int,
         max_count: int,
         scheduler_hints: dict[str, list[str]],
+        availability_zone: str | None = None,
         forced_host: str | None = None,
     ) -> tuple[list[Instance], str]:
         """Persist one RequestSpec and one instance per server, then cast to the conductor.
@@ -91,6 +92,7 @@ class API:
                 project_id=context.project_id,
                 user_id=context.user_id,
                 scheduler_hints=scheduler_hints,
+                availability_zone=availability_zone,
                 force_hosts=[forced_host] if forced_host else None,
             )
             request_spec.create(self.db)

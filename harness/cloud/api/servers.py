@@ -87,7 +87,7 @@ class ServersController:
             policy.authorize(context, "os_compute_api:servers:create:forced_host")
         instances, reservation_id = self.compute_api.create(
             context, flavor, server.get("imageRef", ""), server["name"], min_count, max_count,
-            body.get("os:scheduler_hints", {}), forced_host or None)
+            body.get("os:scheduler_hints", {}), zone or None, forced_host or None)
         if as_bool(server.get("return_reservation_id", False)):
             return {"reservation_id": reservation_id}
         return {"server": {"id": instances[0].uuid}}

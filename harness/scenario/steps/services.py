@@ -29,7 +29,9 @@ class ServiceStep(Step):
             "host": {"$ref": "#/$defs/name"},
             "server": {**SERVER_INDEX, "description": "the server whose host it is"},
             **schema["properties"]}
-        schema["oneOf"] = [{"required": ["host"]}, {"required": ["server"]}]
+        which = "a host, or a server whose host it is"
+        schema["oneOf"] = [{"required": ["host"], "description": which},
+                           {"required": ["server"], "description": which}]
         return schema
 
     def references(self, names: Names) -> Iterator[Reference]:
@@ -70,7 +72,9 @@ class SetServiceStep(ServiceStep):
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         schema = super().json_schema()
-        schema["anyOf"] = [{"required": ["disabled"]}, {"required": ["forced_down"]}]
+        change = "a change: disabled and/or forced_down"
+        schema["anyOf"] = [{"required": ["disabled"], "description": change},
+                           {"required": ["forced_down"], "description": change}]
         return schema
 
     def describe(self) -> str:

@@ -307,3 +307,116 @@ def test_keylines_knows_nothing_of_keys_outside_every_table():
 def test_keylines_locates_a_dotted_key():
     # ``expect.api_status = 202`` defines steps[2].expect.api_status on line 19.
     assert KeyLines(KEYLINES_TEXT).find(("steps", 2, "expect", "api_status")) == 19
+
+
+# The move step types
+
+
+def test_every_move_loads_with_its_keys(tmp_path):
+    text = HEADER.replace(
+        'flavors = [{ name = "small", vcpus = 1, memory_mb = 512, disk_gb = 1 }]',
+        'flavors = [{ name = "small", vcpus = 1, memory_mb = 512, disk_gb = 1 },\n'
+        '           { name = "medium", vcpus = 2, memory_mb = 1024, disk_gb = 1 }]\n'
+        'config = { allow_resize_to_same_host = true, shelved_offload_time = -1 }') + """
+[[steps]]
+action = "migrate"
+server = 0
+host = "@other"
+microversion = "2.56"
+[[steps]]
+action = "confirm-resize"
+server = 0
+[[steps]]
+action = "resize"
+server = 1
+flavor = "medium"
+[steps.expect]
+request_spec = { flavor = "medium", ignore_hosts = [], requested_destination = "none" }
+[[steps]]
+action = "revert-resize"
+server = 1
+[[steps]]
+action = "set-service"
+server = 0
+forced_down = true
+[[steps]]
+action = "evacuate"
+server = 0
+host = "host2"
+force = true
+microversion = "2.67"
+[[steps]]
+action = "restart-compute"
+host = "host1"
+[[steps]]
+action = "rebuild"
+server = 1
+image = "same"
+[[steps]]
+action = "shelve"
+server = 1
+[[steps]]
+action = "shelve-offload"
+server = 1
+[[steps]]
+action = "unshelve"
+server = 1
+availability_zone = "none"
+host = "@source"
+"""
+    scenario = load_scenario(write(tmp_path / "moves.toml", text))
+    assert scenario.cloud.config.allow_resize_to_same_host is True
+    assert scenario.cloud.config.shelved_offload_time == -1
+    actions = [(s.ACTION, getattr(s, "server", None)) for s in scenario.steps[1:]]
+    assert actions == [("migrate", 0), ("confirm-resize", 0), ("resize", 1),
+                       ("revert-resize", 1), ("set-service", 0), ("evacuate", 0),
+                       ("restart-compute", None), ("rebuild", 1), ("shelve", 1),
+                       ("shelve-offload", 1), ("unshelve", 1)]
+    resize = scenario.steps[3]
+    assert resize.expect.request_spec.ignore_hosts == ()
+    assert resize.expect.request_spec.requested_destination == "none"
+    evacuate, unshelve = scenario.steps[6], scenario.steps[-1]
+    assert (evacuate.host, evacuate.force, evacuate.microversion) == ("host2", True, "2.67")
+    assert (unshelve.availability_zone, unshelve.host) == ("none", "@source")
+
+
+MOVE_PROBLEMS = {
+    "resize-without-flavor": ('action = "resize"\nserver = 0\n', None,
+                              "steps[1]: 'flavor' is a required property"),
+    "resize-to-unknown-flavor": ('action = "resize"\nserver = 0\nflavor = "huge"\n',
+                                 'flavor = "huge"', "steps[1].flavor: unknown flavor 'huge'"),
+    "evacuate-before-2.14": ('action = "evacuate"\nserver = 0\nmicroversion = "2.13"\n',
+                             "2.13", "steps[1].microversion: '2.13' does not match"),
+    "rebuild-with-a-named-image": ('action = "rebuild"\nserver = 0\nimage = "cirros"\n',
+                                   "cirros", "steps[1].image: 'cirros' is not one of"),
+    "confirm-with-a-host": ('action = "confirm-resize"\nserver = 0\nhost = "host2"\n',
+                            None, "steps[1]: Additional properties are not allowed "
+                                  "('host' was unexpected)"),
+    "service-by-host-and-server": (
+        'action = "set-service"\nhost = "host1"\nserver = 0\ndisabled = true\n',
+        None, "steps[1]: expected exactly one of host, server"),
+    "service-without-a-change": ('action = "set-service"\nserver = 0\n', None,
+                                 "steps[1]: 'disabled' is a required property (expected a "
+                                 "change: disabled and/or forced_down)"),
+    "restart-of-an-unknown-host": ('action = "restart-compute"\nhost = "host9"\n',
+                                   'host = "host9"', "steps[1].host: expected one of"),
+    "spec-expects-an-unknown-host": (
+        'action = "migrate"\nserver = 0\n[steps.expect]\n'
+        'request_spec = { ignore_hosts = ["host9"] }\n',
+        "host9", "steps[1].expect.request_spec.ignore_hosts[0]: expected one of"),
+    "migration-on-shelve": ('action = "shelve"\nserver = 0\n[steps.expect]\n'
+                            'migration = { status = "done" }\n',
+                            "migration = ", "steps[1].expect.migration: a shelve step creates "
+                                            "no migration"),
+}
+
+
+@pytest.mark.parametrize("step, fragment, message", MOVE_PROBLEMS.values(),
+                         ids=MOVE_PROBLEMS.keys())
+def test_a_bad_move_step_is_located_and_explained(tmp_path, step, fragment, message):
+    text = HEADER + "\n[[steps]]\n" + step
+    # A problem with the step as a whole is on its [[steps]] line.
+    step_line = text.count("\n", 0, text.rindex("[[steps]]")) + 1
+    line = line_of(text, fragment) if fragment else step_line
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line}: {message}"), problem
