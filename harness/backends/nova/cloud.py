@@ -69,6 +69,8 @@ class LogRecorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.INFO or record.name.startswith(TRACE_LOGGERS):
+            # Formatted now: the arguments (host states...) change after the call.
+            record.msg, record.args = record.getMessage(), None
             self.records.append(record)
 
 
