@@ -219,6 +219,34 @@ class ServerActionStep(Step):
         return True
 
 
+@dataclass(frozen=True, kw_only=True)
+class MoveStep(ServerActionStep):
+    """A move that may name the host to go to; without one the scheduler picks."""
+
+    ASKS_SCHEDULER: ClassVar[bool] = True
+    # How the step describes itself: "<VERB> server N to <host>".
+    VERB: ClassVar[str]
+
+    host: str | None = None
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        schema = super().json_schema()
+        schema["properties"] = {"host": HOST_REF, **schema["properties"]}
+        return schema
+
+    def target_ref(self) -> str | None:
+        return self.host
+
+    def forced(self) -> bool:
+        """Whether the host is forced (the scheduler bypassed)."""
+        return False
+
+    def describe(self) -> str:
+        target = f"to {self.host}" if self.host else "(scheduler picks the host)"
+        return f"{self.VERB} server {self.server} {target}{' forced' if self.forced() else ''}"
+
+
 def host_matches(ref: str, host: str | None, refs: dict[str, str | None]) -> bool:
     """Whether an expectation's host (a name, a reference or "none") matches ``host``."""
     if ref == NO_HOST:

@@ -5,23 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.scenario.steps.base import HOST_REF, ServerActionStep
+from harness.scenario.steps.base import MoveStep
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvacuateStep(ServerActionStep):
+class EvacuateStep(MoveStep):
     """Without a host (or with one not forced) the conductor asks the scheduler, with
     the source ignored; a forced host bypasses it. From 2.95 the server ends stopped."""
 
-    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "evacuate"
+    VERB: ClassVar[str] = "evacuate"
     INSTANCE_ACTION: ClassVar[str] = "evacuate"
     SUCCESS_STATUS: ClassVar[int | None] = 200
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "host": HOST_REF,
         "force": {"type": "boolean"},
         # The harness sends the body of 2.14 on (no onSharedStorage).
         "microversion": {
@@ -31,16 +30,10 @@ class EvacuateStep(ServerActionStep):
         },
     }
 
-    host: str | None = None
     force: bool = False
 
-    def target_ref(self) -> str | None:
-        return self.host
-
-    def describe(self) -> str:
-        target = f"to {self.host}" if self.host else "(scheduler picks the host)"
-        forced = " forced" if self.force else ""
-        return f"evacuate server {self.server} {target}{forced}"
+    def forced(self) -> bool:
+        return self.force
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {}

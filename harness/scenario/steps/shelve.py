@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.scenario.model import NO_HOST
-from harness.scenario.steps.base import HOST_REF, ServerActionStep
+from harness.scenario.steps.base import MoveStep, ServerActionStep
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -42,31 +42,26 @@ class ShelveOffloadStep(ServerActionStep):
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnshelveStep(ServerActionStep):
+class UnshelveStep(MoveStep):
     """Unshelve; into an availability zone from 2.77 ("none" unpins it, from 2.91), to a
     host from 2.91 (admin only)."""
 
-    ASKS_SCHEDULER: ClassVar[bool] = True
     ACTION: ClassVar[str] = "unshelve"
+    VERB: ClassVar[str] = "unshelve"
     INSTANCE_ACTION: ClassVar[str] = "unshelve"
     MIGRATION = None
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "host": HOST_REF,
         "availability_zone": {"description": "a zone name, or none to unpin",
                               "$ref": "#/$defs/name"},
     }
 
-    host: str | None = None
     availability_zone: str | None = None
 
-    def target_ref(self) -> str | None:
-        return self.host
-
     def describe(self) -> str:
-        where = [f"to {self.host}"] if self.host else []
+        text = super().describe()
         if self.availability_zone is not None:
-            where.append(f"in zone {self.availability_zone}")
-        return " ".join([f"unshelve server {self.server}", *where])
+            text += f" in zone {self.availability_zone}"
+        return text
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {}
