@@ -1,10 +1,10 @@
 """Known bugs, put back into the code under test for one run, in memory.
 
-``--inject BUG`` rebuilds one function from its source with one expression
-changed back to what the buggy release had, puts it on its class for the
-duration of a ``with`` block, and restores the original after; nothing on
-disk is touched. Each bug has two injections: one for real Nova, one for
-the fake cloud's copy of the same code, so ``diff --inject BUG`` compares
+``--inject BUG`` rebuilds each function the bug's fix changed from its source,
+with the fix's expression changed back to what the buggy release had, puts it
+on its class for the duration of a ``with`` block, and restores the original
+after; nothing on disk is touched. Each bug has a patch for real Nova and one
+for the fake cloud's copy of the same code, so ``diff --inject BUG`` compares
 the two with the same bug. If an expression is not found exactly once (the
 installed Nova changed), the injection refuses rather than test nothing.
 
@@ -49,14 +49,43 @@ class Injection:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """The injections that together put a bug back into one codebase: a fix may have
+    changed more than one place (Nova 34 both clears per-request fields on save and
+    refuses to load them back)."""
+
+    injections: tuple[Injection, ...]
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            for injection in self.injections:
+                stack.enter_context(injection.applied())
+            yield
+
+
+@dataclass(frozen=True)
 class KnownBug:
     name: str
     # The Launchpad bug: scenarios listing it in their ``bugs`` must fail with it.
     number: str
     summary: str
-    nova: Injection
-    fake: Injection
+    # What went wrong, for a reader of ``list --bugs``: the request that leaves the
+    # field behind (or the code that misreads it), the field, and the moves it breaks.
+    operation: str
+    field: str
+    moves: tuple[str, ...]
+    nova: Patch
+    fake: Patch
 
+
+def _patch(*injections: Injection) -> Patch:
+    return Patch(injections)
+
+
+_PER_REQUEST_SAVE = ("nova.objects.request_spec", "RequestSpec", "_get_update_primitives")
+_PER_REQUEST_LOAD = ("nova.objects.request_spec", "RequestSpec", "_from_db_object")
+_FAKE_SAVE = ("harness.cloud.objects", "RequestSpec", "to_db_primitive")
 
 KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
     KnownBug(
@@ -64,32 +93,81 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
         number="1718455",
         summary="bug #1718455: the scheduler requires RequestSpec.num_instances hosts instead "
                 "of one per instance UUID it was given",
-        nova=Injection(
+        operation="a multi-create (min_count > 1) persists the size of the batch",
+        field="num_instances",
+        moves=("live-migrate", "migrate", "resize", "evacuate", "rebuild", "unshelve"),
+        nova=_patch(Injection(
             "nova.scheduler.manager", "SchedulerManager", "_schedule",
             fixed=("num_instances = (len(instance_uuids) if instance_uuids\n"
                    "                         else spec_obj.num_instances)"),
-            buggy="num_instances = spec_obj.num_instances"),
-        fake=Injection(
+            buggy="num_instances = spec_obj.num_instances")),
+        fake=_patch(Injection(
             "harness.cloud.scheduler.manager", "SchedulerManager",
             "_num_instances_to_schedule",
             fixed="return len(instance_uuids) if instance_uuids else spec_obj.num_instances",
-            buggy="return spec_obj.num_instances"),
+            buggy="return spec_obj.num_instances")),
     ),
     KnownBug(
         name="bug-1561357",
         number="1561357",
         summary="bug #1561357: a live migration reuses the hosts forced when the server "
                 "was created (availability_zone 'nova:host')",
-        nova=Injection(
+        operation="a create with a forced host (availability_zone 'nova:host') persists it",
+        field="force_hosts",
+        moves=("live-migrate",),
+        nova=_patch(Injection(
             "nova.conductor.tasks.live_migrate", "LiveMigrationTask",
             "_get_request_spec_for_select_destinations",
             fixed="request_spec.reset_forced_destinations()",
-            buggy="pass"),
-        fake=Injection(
+            buggy="pass")),
+        fake=_patch(Injection(
             "harness.cloud.conductor.tasks.live_migrate", "LiveMigrationTask",
             "_get_request_spec_for_select_destinations",
             fixed="request_spec.reset_forced_destinations()",
-            buggy="pass"),
+            buggy="pass")),
+    ),
+    KnownBug(
+        name="bug-1669054",
+        number="1669054",
+        summary="bug #1669054: a resize persists RequestSpec.ignore_hosts (its source host), "
+                "and a later move that does not set its own ignores that host",
+        operation="a resize or cold migration sets ignore_hosts = [source] and the conductor "
+                  "saves the spec (for the new flavor)",
+        field="ignore_hosts",
+        moves=("unshelve", "rebuild"),
+        nova=_patch(
+            Injection(*_PER_REQUEST_SAVE,
+                      fixed="'requested_resources', 'ignore_hosts'):",
+                      buggy="'requested_resources'):"),
+            Injection(*_PER_REQUEST_LOAD,
+                      fixed="elif key in ('retry', 'ignore_hosts'):",
+                      buggy="elif key in ('retry',):")),
+        fake=_patch(Injection(
+            *_FAKE_SAVE,
+            fixed='for excluded in ("retry", "requested_destination", "ignore_hosts"):',
+            buggy='for excluded in ("retry", "requested_destination"):')),
+    ),
+    KnownBug(
+        name="bug-1797580",
+        number="1797580",
+        summary="bug #1797580: a cold migration to a named host (2.56) persists "
+                "RequestSpec.requested_destination, and a later move that names no host "
+                "is pinned to that old target",
+        operation="a cold migration or resize with a target host saves the spec with "
+                  "requested_destination set",
+        field="requested_destination",
+        moves=("live-migrate", "evacuate", "unshelve"),
+        nova=_patch(
+            Injection(*_PER_REQUEST_SAVE,
+                      fixed="for excluded in ('retry', 'requested_destination',",
+                      buggy="for excluded in ('retry',"),
+            Injection(*_PER_REQUEST_LOAD,
+                      fixed="elif key in ('requested_destination', 'requested_resources',",
+                      buggy="elif key in ('requested_resources',")),
+        fake=_patch(Injection(
+            *_FAKE_SAVE,
+            fixed='for excluded in ("retry", "requested_destination", "ignore_hosts"):',
+            buggy='for excluded in ("retry", "ignore_hosts"):')),
     ),
 )}
 
@@ -104,7 +182,13 @@ def bug_injection(name: str | None, backend: str) -> contextlib.AbstractContextM
     return getattr(KNOWN_BUGS[name], backend).applied()
 
 
-def _rebuild(function: Callable[..., Any], old: str, new: str) -> Callable[..., Any]:
+def _rebuild(method: Any, old: str, new: str) -> Any:
+    """``method`` (a function, or a staticmethod as found in a class's __dict__) with
+    ``old`` replaced by ``new`` in its source, compiled in its own module's globals."""
+    function: Callable[..., Any] = getattr(method, "__func__", method)
+    if "__class__" in function.__code__.co_freevars:
+        raise InjectionError(f"{function.__qualname__} uses super() without arguments, which "
+                             "a function rebuilt outside its class cannot")
     lines, first_line = inspect.getsourcelines(function)
     source = "".join(lines)
     if source.count(old) != 1:
@@ -121,6 +205,7 @@ def _rebuild(function: Callable[..., Any], old: str, new: str) -> Callable[..., 
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
     exec(code, function.__globals__, namespace)
     rebuilt = namespace[function.__name__]
-    rebuilt.__qualname__ = function.__qualname__
-    rebuilt.__module__ = function.__module__
+    inner = getattr(rebuilt, "__func__", rebuilt)  # the source keeps its decorators
+    inner.__qualname__ = function.__qualname__
+    inner.__module__ = function.__module__
     return rebuilt

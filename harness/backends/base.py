@@ -77,4 +77,11 @@ def request_spec_state(spec: Any) -> RequestSpecState:
         availability_zone=getattr(spec, "availability_zone", None),
         force_hosts=tuple(getattr(spec, "force_hosts", None) or ()),
         ignore_hosts=tuple(getattr(spec, "ignore_hosts", None) or ()),
-        requested_destination=getattr(destination, "host", None) if destination else None)
+        requested_destination=getattr(destination, "host", None) if destination else None,
+        retry=_retried_hosts(getattr(spec, "retry", None)))
+
+
+def _retried_hosts(retry: Any) -> tuple[str, ...]:
+    """SchedulerRetries.hosts: Nova's are ComputeNodes, the fake cloud's [host, node]."""
+    hosts = getattr(retry, "hosts", None) or ()
+    return tuple(h[0] if isinstance(h, list | tuple) else h.host for h in hosts)

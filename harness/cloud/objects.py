@@ -3,8 +3,9 @@
 Persistent objects track which fields changed since they were last created,
 loaded or saved, the way Nova's versioned objects do: ``save()`` writes only
 when something changed, and code can ``obj_reset_changes()`` a field it set
-for its own use so that it is not written. Together with ``TRANSIENT`` fields
-(reset before writing, as ``RequestSpec._get_update_primitives`` does) this
+for its own use so that it is not written. Together with the per-request fields
+RequestSpec resets before writing (as ``RequestSpec._get_update_primitives``
+does) this
 gives the same "what the API persisted is what a later move reads back"
 behaviour that bug #1718455 depends on.
 """
@@ -87,8 +88,6 @@ class PersistentObject(NovaObject):
 
     TABLE: ClassVar[str]
     KEY: ClassVar[str] = "uuid"
-    # Per-request fields that are never written (Nova resets them on save).
-    TRANSIENT: ClassVar[tuple[str, ...]] = ()
     # Whether save() rewrites every field rather than only the changed ones.
     SAVE_WHOLE: ClassVar[bool] = False
 
@@ -110,10 +109,7 @@ class PersistentObject(NovaObject):
         self._db.save(self)
 
     def to_db_primitive(self) -> dict[str, Any]:
-        primitive = self.to_primitive()
-        for name in self.TRANSIENT:
-            primitive[name] = None
-        return primitive
+        return self.to_primitive()
 
 
 @dataclass
@@ -162,9 +158,6 @@ class RequestSpec(PersistentObject):
 
     TABLE = "request_specs"
     KEY = "instance_uuid"
-    # nova.objects.RequestSpec._get_update_primitives: "Don't persist these
-    # since they are per-request".
-    TRANSIENT = ("retry", "requested_destination", "ignore_hosts")
     # The spec is one serialized column: any change rewrites all of it.
     SAVE_WHOLE = True
     NESTED: ClassVar[dict[str, type]] = {
@@ -191,7 +184,11 @@ class RequestSpec(PersistentObject):
     limits: dict[str, Any] | None = None
 
     def to_db_primitive(self) -> dict[str, Any]:
-        primitive = super().to_db_primitive()
+        """nova.objects.RequestSpec._get_update_primitives."""
+        primitive = self.to_primitive()
+        # Don't persist these since they are per-request.
+        for excluded in ("retry", "requested_destination", "ignore_hosts"):
+            primitive[excluded] = None
         # Don't persist the could-be-large and could-be-stale group data.
         if primitive["instance_group"]:
             primitive["instance_group"].update(members=None, hosts=None)

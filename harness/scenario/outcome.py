@@ -58,6 +58,8 @@ class RequestSpecState:
     # unless the code under test leaks them (the stale-RequestSpec family).
     ignore_hosts: tuple[str, ...] = ()
     requested_destination: str | None = None
+    # The hosts a scheduling retry already tried.
+    retry: tuple[str, ...] = ()
 
 
 @dataclass

@@ -20,9 +20,11 @@ from harness.scenario.outcome import (
     Allocations,
     MigrationState,
     Outcome,
+    RequestSpecState,
     ServerState,
     StepOutcome,
 )
+from harness.scenario.stale import StaleFieldTracker
 from harness.scenario.steps.base import Step
 
 T = TypeVar("T")
@@ -57,6 +59,9 @@ class StepRunner:
         self._last_hosts: dict[int, str] = {}
         # migration uuid -> the flavor its server had when it began
         self._migration_flavors: dict[str, str | None] = {}
+        # Every server's persisted RequestSpec as the previous step left it.
+        self._specs: dict[int, RequestSpecState] = {}
+        self._stale = StaleFieldTracker()
 
     def run_step(self, step: Step) -> StepOutcome:
         mark = self.cloud.mark()
@@ -74,7 +79,12 @@ class StepRunner:
         result.all_migrations = tuple(self.migration_state(m) for m in reversed(migrations))
         result.allocations = self._allocations(migrations)
         result.trace = self.cloud.trace_since(mark)
-        result.explanation = tuple(self.cloud.explain_since(mark))
+        specs_before, self._specs = self._specs, {
+            i: self.cloud.request_spec(server_id) for i, server_id in enumerate(self._server_ids)}
+        failed = result.error_class is not None or (result.api_status or 0) >= 400
+        result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
+            step.index, step.describe_outcome(result), specs_before, self._specs,
+            [s.index for s in result.servers] if failed else []))
         return result
 
     # What steps act on
