@@ -8,6 +8,7 @@ nothing is run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -31,6 +32,8 @@ from harness.scenario.report import HumanReport, write_junit
 from harness.scenario.runner import run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The scheduler to run when --scheduler is not given, as tox passes it to the gate.
+SCHEDULER_ENV = "HARNESS_SCHEDULER"
 DEFAULT_SCENARIOS = Path("scenarios")
 
 
@@ -48,9 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths(run)
     run.add_argument("--backend", default="fake", choices=BACKENDS,
                      help="fake: the built-in cloud (default); nova: the installed Nova")
-    run.add_argument("--scheduler", default=DEFAULT_SCHEDULER,
+    run.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV, DEFAULT_SCHEDULER),
                      help=f"fake backend: {' | '.join(BUILTIN_SCHEDULERS)} | "
-                          f"package.module:Class (default: {DEFAULT_SCHEDULER})")
+                          f"package.module:Class (default: ${SCHEDULER_ENV}, else "
+                          f"{DEFAULT_SCHEDULER})")
     _add_inject(run)
     run.add_argument("--junit-xml", type=Path, metavar="PATH",
                      help="also write a JUnit XML report to PATH")
@@ -64,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
+    listing.add_argument("--bugs", action="store_true",
+                         help="list the known bugs (--inject), each with the field it leaves "
+                              "stale, the moves it breaks and the scenarios that catch it")
     return parser
 
 
@@ -202,7 +209,17 @@ def _render_differences(verdict: Verdict, differences: list[Difference]) -> list
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for scenario in load_all(args.paths):
+    scenarios = load_all(args.paths)
+    if args.bugs:
+        for bug in KNOWN_BUGS.values():
+            catching = [s.id for s in scenarios if bug.number in s.bugs]
+            print(f"{bug.name}: bug #{bug.number}\n"
+                  f"  stale field: RequestSpec.{bug.field}\n"
+                  f"  left by:     {bug.operation}\n"
+                  f"  breaks:      {', '.join(bug.moves)}\n"
+                  f"  caught by:   {', '.join(catching) or 'no scenario here'}")
+        return EXIT_OK
+    for scenario in scenarios:
         bugs = f"  [bug {', '.join(scenario.bugs)}]" if scenario.bugs else ""
         print(f"{scenario.id}: {scenario.title}{bugs}")
     return EXIT_OK

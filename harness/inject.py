@@ -153,8 +153,8 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
         summary="bug #1797580: a cold migration to a named host (2.56) persists "
                 "RequestSpec.requested_destination, and a later move that names no host "
                 "is pinned to that old target",
-        operation="a cold migration or resize with a target host saves the spec with "
-                  "requested_destination set",
+        operation="a cold migration or resize to a named host (2.56), or an unshelve to "
+                  "one (2.91), saves the spec with requested_destination set",
         field="requested_destination",
         moves=("live-migrate", "evacuate", "unshelve"),
         nova=_patch(

@@ -88,7 +88,7 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
 
 def _canonical_names(outcome: Outcome) -> dict[str, str]:
     """host name -> the name its interchangeable class gives it in this outcome."""
-    classes = _interchangeable(outcome.scenario)
+    classes = interchangeable(outcome.scenario)
     unused = {key: sorted(h.name for h in hosts) for key, hosts in classes.items()}
     class_of = {h.name: key for key, hosts in classes.items() for h in hosts}
     rename: dict[str, str] = {}
@@ -98,7 +98,8 @@ def _canonical_names(outcome: Outcome) -> dict[str, str]:
     return rename
 
 
-def _interchangeable(scenario: Scenario) -> dict[HostDef, list[HostDef]]:
+def interchangeable(scenario: Scenario) -> dict[HostDef, list[HostDef]]:
+    """Classes of hosts defined alike that the scenario never names (two or more each)."""
     named = {host for step in scenario.steps for host in step.named_hosts()}
     for step in scenario.steps:
         expect = step.expect

@@ -220,6 +220,7 @@ def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
         id=scenario_id, path=path, title=meta["title"], cloud=cloud,
         steps=tuple(_build_step(i, s) for i, s in enumerate(data["steps"])),
         description=meta.get("description", ""), bugs=tuple(meta.get("bugs", ())),
+        expect_bug=meta.get("expect_bug"),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from harness.scenario.checks import Verdict
+from harness.scenario.flip import flipped_expectations
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -20,6 +21,13 @@ def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
     if verdict.error is not None:
         return f"the run broke: {verdict.error}"
     parts = []
+    bug = verdict.scenario.expect_bug
+    if bug is not None:
+        parts.append(f"bug #{bug} fixed? The scenario expects its buggy outcome and did not "
+                     "see it: flip this scenario. Drop expect_bug, add the bug to bugs, and "
+                     "write these expectations instead:")
+        parts.extend(f"  {line}" for line in flipped_expectations(verdict))
+        parts.append("What changed:")
     for step_verdict in verdict.failed_steps:
         result = step_verdict.outcome
         parts.append(f"step {result.step.index + 1}: {result.step.describe_outcome(result)}")
@@ -47,7 +55,10 @@ class HumanReport:
                   "PASS" if verdict.passed else "FAIL")
         self._write(f"{status} {verdict.scenario.id}  ({len(verdict.scenario.steps)} steps, "
                     f"{verdict.seconds * 1000:.1f} ms)")
-        if verdict.passed and verdict.outcome is not None:
+        if verdict.passed and verdict.scenario.expect_bug:
+            self._write(f"  bug #{verdict.scenario.expect_bug} still present: the steps saw "
+                        "the buggy outcome they expect")
+        elif verdict.passed and verdict.outcome is not None:
             for result in verdict.outcome.steps:
                 if result.error_class:
                     self._write(f"  step {result.step.index + 1}: {result.error_class}, as "

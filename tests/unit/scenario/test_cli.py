@@ -157,3 +157,32 @@ def test_a_bad_command_line_exits_2_with_usage(capsys, argv):
         main(argv)
     assert caught.value.code == 2
     assert "usage: python -m harness" in capsys.readouterr().err
+
+
+def test_list_bugs_names_each_known_bug_its_field_and_the_scenarios_that_catch_it(
+        tmp_path, capsys):
+    write(tmp_path / "scenarios" / "a.toml", MOVES)
+    code, out, _ = run(capsys, "list", "--bugs", str(tmp_path / "scenarios"))
+    assert code == 0
+    pike = out.split("bug-1561357:")[0]
+    assert pike.startswith("pike-16.0.0: bug #1718455\n")
+    assert "stale field: RequestSpec.num_instances" in pike
+    assert "caught by:   a\n" in pike
+    assert "caught by:   no scenario here" in out.split("bug-1561357:")[1]
+
+
+def test_harness_scheduler_in_the_environment_is_the_default_scheduler(
+        tmp_path, capsys, monkeypatch):
+    path = write(tmp_path / "moves.toml", MOVES)
+    monkeypatch.setenv("HARNESS_SCHEDULER", "pike-16.0.0")
+    code, out, _ = run(capsys, "run", str(path))
+    assert code == 1
+    assert "with scheduler pike-16.0.0" in out
+    code, out, _ = run(capsys, "run", str(path), "--scheduler", "fixed")
+    assert code == 0
+
+
+def test_a_bad_harness_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HARNESS_SCHEDULER", "nope")
+    code, _, err = run(capsys, "run", str(write(tmp_path / "m.toml", MOVES)))
+    assert code == 2 and "unknown scheduler 'nope'" in err
