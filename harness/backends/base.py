@@ -70,18 +70,27 @@ class Backend(Protocol):
 def request_spec_state(spec: Any) -> RequestSpecState:
     """What a RequestSpec object (Nova's or the fake cloud's) holds of interest, as
     loaded from the database: unset and empty values alike are empty."""
-    destination = getattr(spec, "requested_destination", None)
+    destination = _field(spec, "requested_destination")
     return RequestSpecState(
         num_instances=spec.num_instances,
         flavor=spec.flavor.name,
-        availability_zone=getattr(spec, "availability_zone", None),
-        force_hosts=tuple(getattr(spec, "force_hosts", None) or ()),
-        ignore_hosts=tuple(getattr(spec, "ignore_hosts", None) or ()),
-        requested_destination=getattr(destination, "host", None) if destination else None,
-        retry=_retried_hosts(getattr(spec, "retry", None)))
+        availability_zone=_field(spec, "availability_zone"),
+        force_hosts=tuple(_field(spec, "force_hosts") or ()),
+        ignore_hosts=tuple(_field(spec, "ignore_hosts") or ()),
+        requested_destination=_field(destination, "host") if destination else None,
+        retry=_retried_hosts(_field(spec, "retry")))
+
+
+def _field(obj: Any, name: str) -> Any:
+    """A field's value, or None when it is not set: reading an unset field of a Nova
+    object tries to lazy-load it, and a Destination cannot."""
+    is_set = getattr(obj, "obj_attr_is_set", None)
+    if is_set is not None and not is_set(name):
+        return None
+    return getattr(obj, name, None)
 
 
 def _retried_hosts(retry: Any) -> tuple[str, ...]:
     """SchedulerRetries.hosts: Nova's are ComputeNodes, the fake cloud's [host, node]."""
-    hosts = getattr(retry, "hosts", None) or ()
+    hosts = _field(retry, "hosts") or ()
     return tuple(h[0] if isinstance(h, list | tuple) else h.host for h in hosts)

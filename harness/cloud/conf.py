@@ -26,5 +26,6 @@ class Config:
     shelved_offload_time: int = 0
     # [filter_scheduler] *_weight_multiplier; 1.0 spreads, negative values stack.
     weight_multipliers: dict[str, float] = field(
-        default_factory=lambda: {"RAMWeigher": 1.0, "CPUWeigher": 1.0, "DiskWeigher": 1.0}
+        default_factory=lambda: {"RAMWeigher": 1.0, "CPUWeigher": 1.0, "DiskWeigher": 1.0,
+                                 "IoOpsWeigher": -1.0}
     )

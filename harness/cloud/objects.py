@@ -333,6 +333,8 @@ class ComputeNode(PersistentObject):
     disk_allocation_ratio: float = 1.0
     hypervisor_type: str = "fake"
     hypervisor_version: int = 1000
+    # What the driver reports as really free on disk: nova.virt.fake reports 0.
+    disk_available_least: int = 0
     id: int | None = None
 
     @property

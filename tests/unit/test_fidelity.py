@@ -4,7 +4,9 @@ Nova 34, fixed, and kept here so they stay fixed."""
 import pytest
 
 from harness.cloud.api.client import OpenStackApiException
-from harness.cloud.objects import ComputeNode, RequestSpec
+from harness.cloud.conf import Config
+from harness.cloud.objects import ComputeNode, Flavor, RequestSpec, Service
+from harness.cloud.scheduler.host_manager import HostState
 from harness.fixtures import CloudFixture
 
 
@@ -78,3 +80,33 @@ def test_the_zone_asked_for_at_create_is_persisted_in_the_request_spec(zone, per
         server = cloud.admin_api.post_server({"server": body})
         spec = RequestSpec.get_by_instance_uuid(cloud.db, server["id"])
         assert spec.availability_zone == persisted
+
+
+def test_weights_are_normalized_from_zero_as_novas_weighers_are():
+    # RAMWeigher, CPUWeigher, DiskWeigher and IoOpsWeigher set minval = 0: a host is
+    # weighed against an empty one, so two hosts that are each better at one thing do
+    # not tie (min-max normalization would make them 1 + 0 against 0 + 1).
+    from harness.cloud.scheduler.weights import normalize
+
+    assert normalize([7168.0, 7680.0]) == [7168 / 7680, 1.0]
+    assert normalize([0.0, 0.0, -1024.0]) == [0.0, 0.0, 0.0]
+
+
+def test_a_host_picked_earlier_in_the_request_weighs_as_nova_weighs_it():
+    # From Nova's scheduler log for a two-server create on three empty 8 GB hosts
+    # (reserved 512 MB): "(host2) ram: 7168MB disk: -1024MB io_ops: 1 ... weight:
+    # 0.9020833333333333" against 2.0 for an untouched host. RAM, CPU and I/O
+    # operations count; disk never does with the fake driver (it reports no disk
+    # really free, and what a request consumes goes below zero).
+    from harness.cloud.scheduler.weights import get_weighers, weigh
+
+    with CloudFixture(hosts=("host1", "host2")) as cloud:
+        services = {s.host: s for s in cloud.db.query(Service)}
+        states = [HostState.from_compute_node(n, services[n.host])
+                  for n in cloud.db.query(ComputeNode)]
+        assert [s.free_disk_mb for s in states] == [0, 0]
+        flavor = Flavor("1", "small", vcpus=1, memory_mb=512, root_gb=1)
+        states[0].consume_from_request(RequestSpec(instance_uuid="x", flavor=flavor))
+        weighed = weigh(get_weighers(Config().weight_multipliers), states, None)
+        assert [(w.obj.host, w.weight) for w in weighed] == [
+            (states[1].host, 2.0), (states[0].host, pytest.approx(0.9020833333333333))]

@@ -37,6 +37,8 @@ class HostState:
     hypervisor_version: int
     cell_uuid: str | None = None
     num_instances: int = 0
+    # Moves and builds in progress here; the IoOpsWeigher prefers fewer.
+    num_io_ops: int = 0
     instances: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
     allocation_candidates: list[dict[str, Any]] = field(default_factory=list)
@@ -54,7 +56,8 @@ class HostState:
             vcpus_used=node.vcpus_used,
             total_usable_ram_mb=node.memory_mb,
             free_ram_mb=node.free_ram_mb,
-            free_disk_mb=node.free_disk_gb * 1024,
+            # Nova trusts the driver's disk_available_least when it is lower.
+            free_disk_mb=min(node.disk_available_least, node.free_disk_gb) * 1024,
             cpu_allocation_ratio=node.cpu_allocation_ratio,
             ram_allocation_ratio=node.ram_allocation_ratio,
             disk_allocation_ratio=node.disk_allocation_ratio,
@@ -69,6 +72,8 @@ class HostState:
         self.free_disk_mb -= (flavor.root_gb + flavor.ephemeral_gb) * 1024 + flavor.swap
         self.vcpus_used += flavor.vcpus
         self.num_instances += 1
+        # "there is always an IO operation because we want to move the instance"
+        self.num_io_ops += 1
 
     def __trace__(self) -> str:
         return self.host if self.host == self.nodename else f"{self.host}/{self.nodename}"

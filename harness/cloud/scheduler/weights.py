@@ -1,8 +1,10 @@
-"""Host weighers (nova/scheduler/weights/): spread by free RAM, CPU and disk.
+"""Host weighers (nova/scheduler/weights/): free RAM, CPU and disk, and I/O operations.
 
-Each weigher's raw values are normalized to 0..1 across the candidate hosts
-and multiplied, then summed, as nova.weights.BaseWeightHandler does. Sorting
-is stable, so equal hosts keep their compute node order, as in Nova.
+Each weigher's raw values are normalized to 0..1 across the candidate hosts and
+multiplied, then summed, as nova.weights.BaseWeightHandler does: from the
+weigher's ``minval`` (0 for all of these, so a host is weighed against an empty
+one, not against the worst candidate) to the largest value. Sorting is stable,
+so equal hosts keep their compute node order, as in Nova.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ RAW_WEIGHERS: dict[str, RawWeigher] = {
     "RAMWeigher": lambda h: h.free_ram_mb,
     "CPUWeigher": lambda h: h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used,
     "DiskWeigher": lambda h: h.free_disk_mb,
+    "IoOpsWeigher": lambda h: h.num_io_ops,
 }
+# The minval of each weigher class in Nova.
+MINVAL = 0.0
 
 
 @dataclass
@@ -38,11 +43,12 @@ def get_weighers(multipliers: dict[str, float]) -> list[tuple[RawWeigher, float]
     return [(RAW_WEIGHERS[name], m) for name, m in multipliers.items()]
 
 
-def _normalize(values: list[float]) -> list[float]:
-    low, high = min(values), max(values)
-    if high == low:
+def normalize(values: list[float], minval: float = MINVAL) -> list[float]:
+    """nova.weights.normalize with a fixed minval; all equal (to it) is all 0."""
+    maxval = max(values)
+    if maxval == minval:
         return [0.0 for _ in values]
-    return [(v - low) / (high - low) for v in values]
+    return [(v - minval) / (maxval - minval) for v in values]
 
 
 def weigh(
@@ -52,7 +58,7 @@ def weigh(
         return []
     totals = [0.0] * len(hosts)
     for raw, multiplier in weighers:
-        for i, value in enumerate(_normalize([raw(h) for h in hosts])):
+        for i, value in enumerate(normalize([raw(h) for h in hosts])):
             totals[i] += multiplier * value
     weighed = [WeighedHost(h, w) for h, w in zip(hosts, totals, strict=True)]
     return sorted(weighed, key=lambda w: w.weight, reverse=True)

@@ -222,7 +222,7 @@ def test_unknown_filters_and_weighers_in_the_config_are_refused():
     with pytest.raises(ValueError, match="unknown filter"):
         host_manager.HostManager(None, Config(enabled_filters=("NUMAFilter",)))
     with pytest.raises(ValueError, match="unknown weighers"):
-        host_manager.HostManager(None, Config(weight_multipliers={"IoOpsWeigher": 1.0}))
+        host_manager.HostManager(None, Config(weight_multipliers={"MetricsWeigher": 1.0}))
 
 
 # Drivers
