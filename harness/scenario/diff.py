@@ -81,6 +81,8 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
             requested_destination=host(spec.requested_destination))
         for field in fields(spec):
             yield f"server {index} request_spec.{field.name}", getattr(spec, field.name)
+    for action in step.actions:
+        yield f"instance action {action.action}", action.events
     for consumer, providers in sorted(step.allocations.items()):
         if providers:
             yield f"allocations of {consumer}", {host(p): r for p, r in providers.items()}

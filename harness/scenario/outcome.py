@@ -62,6 +62,15 @@ class RequestSpecState:
     retry: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ActionState:
+    """An instance action a step's request recorded, with its events' results
+    (sorted: services record them concurrently in Nova)."""
+
+    action: str
+    events: tuple[tuple[str, str | None], ...]
+
+
 @dataclass
 class StepOutcome:
     step: Step
@@ -80,6 +89,8 @@ class StepOutcome:
     all_migrations: tuple[MigrationState, ...] = ()
     # The persisted RequestSpec of each server the step acted on, after it.
     request_specs: dict[int, RequestSpecState] = field(default_factory=dict)
+    # The instance actions the step's request recorded on the server it acted on.
+    actions: tuple[ActionState, ...] = ()
     allocations: Allocations = field(default_factory=dict)
     # Host references as resolved for this step: @source, @target.
     refs: dict[str, str | None] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from harness.backends.base import Backend, CloudHandle
 from harness.scenario.errors import exception_class
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import (
+    ActionState,
     Allocations,
     MigrationState,
     Outcome,
@@ -185,6 +186,22 @@ class StepRunner:
                 return (self._error_class(fault.get("details"), fault["message"]),
                         fault["message"])
         return None, None
+
+    def action_ids(self, server_id: str) -> set[str]:
+        """The request ids of the server's instance actions so far."""
+        return {a["request_id"] for a in self.cloud.admin_api.get_instance_actions(server_id)}
+
+    def new_actions(self, server_id: str, known: set[str]) -> tuple[ActionState, ...]:
+        """The server's instance actions not in ``known``, oldest first, with their events."""
+        actions = []
+        for action in reversed(self.cloud.admin_api.get_instance_actions(server_id)):
+            if action["request_id"] in known:
+                continue
+            details = self.cloud.admin_api.get_instance_action_details(
+                server_id, action["request_id"])
+            actions.append(ActionState(action["action"], tuple(sorted(
+                (e["event"], e["result"]) for e in details["events"]))))
+        return tuple(actions)
 
     def action_error(self, server_id: str, action_name: str) -> tuple[str | None, str | None]:
         """The error recorded by the newest ``action_name`` action on the server, if any."""

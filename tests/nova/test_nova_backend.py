@@ -1,6 +1,7 @@
 """The same scenarios on real Nova (the installed package): they pass with Nova's
-scheduler, the bug scenarios fail with pike-16.0.0 injected, and the fake cloud
-agrees with Nova on every observation. Needs the nova extra (tox -e functional-nova).
+scheduler, each known bug injected fails exactly the scenarios tagged with it, and
+the fake cloud agrees with Nova on every observation, with and without each bug.
+Needs the nova extra (tox -e functional-nova).
 """
 
 import io
@@ -19,6 +20,7 @@ from harness.scenario.runner import run_scenario
 from harness.scenario.steps import STEP_TYPES
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+EXAMPLES = SCENARIOS.parent / "examples"
 SHIPPED = [load_scenario(p, SCENARIOS) for p in discover([SCENARIOS])]
 CASES = [(bug, s) for bug in KNOWN_BUGS.values() for s in SHIPPED]
 
@@ -122,3 +124,13 @@ def test_a_plugin_scheduler_is_refused_on_nova(capsys):
     assert main(["run", "--backend", "nova", "--scheduler", "pike-16.0.0",
                  str(SCENARIOS)]) == 2
     assert "use --inject" in capsys.readouterr().err
+
+
+def test_a_scenario_expecting_a_bug_passes_on_nova_while_it_is_injected_and_not_after():
+    example = EXAMPLES / "expect_bug_1669054.toml"
+    scenario = load_scenario(example, EXAMPLES)
+    with_bug = check(run_scenario(scenario, get_backend("nova", inject="bug-1669054"), "fixed"))
+    assert with_bug.passed
+    fixed = check(run_scenario(scenario, get_backend("nova"), "fixed"))
+    assert not fixed.passed
+    assert [s.outcome.step.ACTION for s in fixed.failed_steps] == ["unshelve"]

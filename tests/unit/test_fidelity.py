@@ -110,3 +110,14 @@ def test_a_host_picked_earlier_in_the_request_weighs_as_nova_weighs_it():
         weighed = weigh(get_weighers(Config().weight_multipliers), states, None)
         assert [(w.obj.host, w.weight) for w in weighed] == [
             (states[1].host, 2.0), (states[0].host, pytest.approx(0.9020833333333333))]
+
+
+def test_a_build_records_the_event_nova_records():
+    # wrap_instance_event sits on ComputeManager._do_build_and_run_instance: the
+    # event is "compute__do_build_and_run_instance", with the double underscore.
+    with CloudFixture() as cloud:
+        server = boot_two(cloud)[0]
+        [action] = cloud.admin_api.get_instance_actions(server["id"])
+        details = cloud.admin_api.get_instance_action_details(server["id"],
+                                                              action["request_id"])
+        assert [e["event"] for e in details["events"]] == ["compute__do_build_and_run_instance"]

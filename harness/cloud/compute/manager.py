@@ -99,8 +99,9 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
 
     def build_and_run_instance(self, context: RequestContext, instance: Instance, node: str,
                                request_spec: RequestSpec, host_list: list[Selection]) -> None:
-        with event_reporter(self.db, context, instance.uuid, "compute_build_and_run_instance",
-                            self.host):
+        # Nova records the event of _do_build_and_run_instance, under its own name.
+        with event_reporter(self.db, context, instance.uuid,
+                            "compute__do_build_and_run_instance", self.host):
             self.driver.spawn(instance, node)
             instance.host = self.host
             instance.node = node

@@ -182,6 +182,7 @@ class ServerActionStep(Step):
         ref = self.target_ref()
         target = runner.resolve_host(ref, source) if ref else None
         before = {m["uuid"] for m in runner.migrations(server_id)}
+        known_actions = runner.action_ids(server_id)
         status, message, _ = runner.request(
             self, lambda api: api.post_server_action(server_id, self.body(runner, target)),
             self.microversion)
@@ -197,6 +198,7 @@ class ServerActionStep(Step):
             servers=(runner.server_state(self.server),),
             migration=None if migration is None else runner.migration_state(migration),
             request_specs={self.server: runner.cloud.request_spec(server_id)},
+            actions=runner.new_actions(server_id, known_actions),
             refs={"@source": source, "@target": target,
                   "@other": runner.other_host(source)}, settled=settled)
 

@@ -83,5 +83,7 @@ class CreateStep(Step):
             step=self, api_status=status, error_class=error_class, error_message=error_message,
             servers=tuple(runner.server_state(i) for i in indexes),
             request_specs={i: runner.cloud.request_spec(runner.server_id(i)) for i in indexes},
+            actions=tuple(action for i in indexes
+                          for action in runner.new_actions(runner.server_id(i), set())),
             settled=settled,
         )
