@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from types import ModuleType
 from typing import Any, Protocol
 
+from harness.faults import FaultPoint
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
 
@@ -46,6 +47,9 @@ class CloudHandle(Protocol):
 
     def restart_compute(self, host: str) -> None:
         """Restart nova-compute on ``host``, as an operator would."""
+
+    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
+        """Make ``point`` fail on ``host``'s compute from now on, or stop failing."""
 
     def mark(self) -> Any:
         """A point in the cloud's record of events, for trace_since/explain_since."""

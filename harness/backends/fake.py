@@ -13,6 +13,7 @@ from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
 from harness.cloud.rpc import Hop
 from harness.cloud.virt import NodeResources
+from harness.faults import FaultPoint, set_fault
 from harness.fixtures import CloudFixture, HostSpec
 from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
@@ -54,6 +55,9 @@ class FakeCloudHandle:
 
     def restart_compute(self, host: str) -> None:
         self.cloud.computes[host].init_host()
+
+    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
+        set_fault(self.cloud.computes[host], point, host, active, exception)
 
     def mark(self) -> int:
         return self.cloud.trace.mark()

@@ -113,7 +113,7 @@ def _check_request_spec(expect: RequestSpecExpect, spec: RequestSpecState, index
         return NO_HOST if value is None else str(value)
 
     for name in ("num_instances", "flavor", "availability_zone", "force_hosts",
-                 "ignore_hosts", "requested_destination"):
+                 "ignore_hosts", "requested_destination", "retry"):
         want, got = getattr(expect, name), getattr(spec, name)
         if want is None:
             continue

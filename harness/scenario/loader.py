@@ -190,7 +190,7 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
         elif not ref.startswith("@") and ref not in hosts:
             yield Problem((*at, "expect", *key), f"expected one of {hosts} or none")
     spec = expect.get("request_spec", {})
-    for key in ("force_hosts", "ignore_hosts"):
+    for key in ("force_hosts", "ignore_hosts", "retry"):
         for i, host in enumerate(spec.get(key, ())):
             if host not in hosts:
                 yield Problem((*at, "expect", "request_spec", key, i),

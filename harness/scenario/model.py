@@ -100,6 +100,7 @@ class RequestSpecExpect:
     force_hosts: tuple[str, ...] | None = None
     ignore_hosts: tuple[str, ...] | None = None
     requested_destination: str | None = None
+    retry: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,8 @@ class StepRunner:
             details = self.cloud.admin_api.get_instance_action_details(
                 server_id, action["request_id"])
             actions.append(ActionState(action["action"], tuple(sorted(
-                (e["event"], e["result"]) for e in details["events"]))))
+                ((e["event"], e["result"]) for e in details["events"]),
+                key=lambda event: (event[0], event[1] or "")))))
         return tuple(actions)
 
     def action_error(self, server_id: str, action_name: str) -> tuple[str | None, str | None]:

@@ -18,6 +18,7 @@ from typing import Any
 from harness.backends.base import BackendUnavailable, RawAllocations, request_spec_state
 from harness.backends.nova import environment
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
+from harness.faults import FaultPoint, set_fault
 from harness.inject import bug_injection
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
@@ -73,6 +74,10 @@ class NovaCloudHandle:
 
     def restart_compute(self, host: str) -> None:
         self.cloud.restart_compute(host)
+
+    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
+        set_fault(self.cloud.computes[host].manager, point, host, active,
+                  self.exception_module)
 
     def mark(self) -> int:
         return len(self.cloud.log.records)

@@ -12,7 +12,7 @@ from harness.scenario.steps.resize import (
     RevertResizeStep,
 )
 from harness.scenario.steps.servers import CreateStep
-from harness.scenario.steps.services import RestartComputeStep, SetServiceStep
+from harness.scenario.steps.services import ComputeFaultStep, RestartComputeStep, SetServiceStep
 from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, UnshelveStep
 
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
@@ -29,6 +29,7 @@ STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     UnshelveStep,
     SetServiceStep,
     RestartComputeStep,
+    ComputeFaultStep,
 )}
 
 __all__ = ["STEP_TYPES", "Step"]

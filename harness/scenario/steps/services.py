@@ -1,6 +1,7 @@
-"""Steps on compute services: enable/disable and force down (os-services), and an
-operator's restart of nova-compute. Each names its host, or a server whose host
-(now, or last) it is: "the compute service of server 0's host"."""
+"""Steps on compute services: enable/disable and force down (os-services), an
+operator's restart of nova-compute, and a fault on a host's compute. Each names
+its host, or a server whose host (now, or last) it is: "the compute service of
+server 0's host"."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness.faults import FAULT_POINTS
 from harness.scenario.outcome import StepOutcome
 from harness.scenario.steps.base import SERVER_INDEX, Names, Reference, Step
 
@@ -111,4 +113,33 @@ class RestartComputeStep(ServiceStep):
         host = self.resolve_host(runner)
         assert host is not None, "a server that was never on a host"
         runner.cloud.restart_compute(host)
+        return StepOutcome(step=self, api_status=None, refs={"@target": host})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComputeFaultStep(ServiceStep):
+    """A fault on a host's compute, from this step on (or off again), as Nova's own tests
+    stub one: see harness.faults for what each point does."""
+
+    ACTION: ClassVar[str] = "compute-fault"
+    SUCCESS_STATUS: ClassVar[int | None] = None
+    REQUIRED = ("at",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {
+        "at": {"description": "where the host fails: " + "; ".join(
+            f"{p.name}: {p.effect}" for p in FAULT_POINTS.values()),
+            "enum": list(FAULT_POINTS)},
+        "active": {"type": "boolean"},
+    }
+
+    at: str
+    active: bool = True
+
+    def describe(self) -> str:
+        what = "fails" if self.active else "no longer fails"
+        return f"nova-compute on {self.where()} {what} at {self.at}"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        host = self.resolve_host(runner)
+        assert host is not None, "a server that was never on a host"
+        runner.cloud.set_compute_fault(host, FAULT_POINTS[self.at], self.active)
         return StepOutcome(step=self, api_status=None, refs={"@target": host})
