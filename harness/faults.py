@@ -49,8 +49,12 @@ def set_fault(manager: Any, point: FaultPoint, host: str, active: bool,
         owner.__dict__.pop(point.method, None)
 
 
+# What every injected fault's message says, so that explanations can tell it apart.
+INJECTED = "injected fault at"
+
+
 def _raising(point: FaultPoint, host: str, exceptions: ModuleType) -> Callable[..., NoReturn]:
-    message = f"{host}: injected fault at {point.name}"
+    message = f"{host}: {INJECTED} {point.name}"
 
     def fail(*args: Any, **kwargs: Any) -> NoReturn:
         if point.error is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from harness.cloud import exception
 from harness.cloud.rpc import Hop
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
+from harness.faults import INJECTED
 
 
 def explain(hops: list[Hop]) -> list[str]:
@@ -23,6 +24,9 @@ def explain(hops: list[Hop]) -> list[str]:
         seen.add(id(hop.error))
         if isinstance(hop.error, exception.NoValidHost) and hop.method == "select_destinations":
             lines.append(_explain_no_valid_host(hop))
+        elif INJECTED in str(hop.error):
+            lines.append(f"{hop.topic}.{hop.method} (hop {hop.seq}) raised the fault the "
+                         f"scenario injected: {hop.error}.")
         elif not isinstance(hop.error, exception.NovaException):
             lines.append(explain_scheduler_crash(
                 f"{hop.topic}.{hop.method} (hop {hop.seq})",

@@ -28,18 +28,33 @@ def record_action_start(db: Database, context: RequestContext, instance_uuid: st
 @contextmanager
 def event_reporter(db: Database, context: RequestContext, instance_uuid: str, event: str,
                    host: str | None = None) -> Iterator[None]:
-    """Record ``event`` on the request's action: Success, or Error with why."""
+    """compute_utils.EventReporter: ``event`` starts on the request's action (no result
+    yet) and finishes with Success, or Error and why.
+
+    Nova's action_event_finish updates the first row of that name on the action
+    (a query without order: the oldest), not the one this step started. So when a
+    step runs again within one request (a retried check, a reschedule), the later
+    run's result lands on the earlier row and the later row keeps no result, and
+    an earlier Error can be overwritten by a Success.
+    """
+    actions = db.query(InstanceAction, instance_uuid=instance_uuid,
+                       request_id=context.request_id)
+    for action in actions:
+        InstanceActionEvent(action_id=action.id, event=event, host=host).create(db)
     try:
         yield
     except Exception as exc:
-        details = exception_to_dict(exc)["message"]
-        _record(db, context, instance_uuid, event=event, result="Error", details=details,
-                host=host, traceback="".join(traceback.format_tb(exc.__traceback__)))
+        for action in actions:
+            _finish(db, action, event, result="Error",
+                    details=exception_to_dict(exc)["message"],
+                    traceback="".join(traceback.format_tb(exc.__traceback__)))
         raise
-    _record(db, context, instance_uuid, event=event, result="Success", host=host)
+    for action in actions:
+        _finish(db, action, event, result="Success")
 
 
-def _record(db: Database, context: RequestContext, instance_uuid: str, **event: Any) -> None:
-    for action in db.query(InstanceAction, instance_uuid=instance_uuid,
-                           request_id=context.request_id):
-        InstanceActionEvent(action_id=action.id, **event).create(db)
+def _finish(db: Database, action: InstanceAction, event: str, **values: Any) -> None:
+    first = db.query(InstanceActionEvent, action_id=action.id, event=event)[0]
+    for name, value in values.items():
+        setattr(first, name, value)
+    first.save()

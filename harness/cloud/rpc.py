@@ -1,14 +1,18 @@
 """The in-process message bus every service of the fake cloud talks through.
 
-Deterministic: a cast runs to completion before ``cast()`` returns, as with
-Nova's CastAsCallFixture, so a scenario's outcome is final when the API call
-returns. Unlike a call, a cast keeps its real semantics for errors: the caller
-never sees the result or the exception. Both are recorded in the trace, which
-is what a failing run prints so the reader can see where an error came from.
+Deterministic, and with Nova's order of events: a cast sent while a message
+is being handled is delivered once its sender's request has been handled (a
+real cast's receiver starts after its sender carried on), in the order casts
+were sent; all of them are delivered before the outermost call returns, so a
+scenario's outcome is final when the API call returns. A cast keeps its real
+semantics for errors: the caller never sees the result or the exception. Both
+are recorded in the trace, which is what a failing run prints so the reader can
+see where an error came from.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import enum
@@ -153,6 +157,11 @@ class Bus:
         self._endpoints: dict[str, object] = {}
         self.trace = Trace()
         self._request_start = 0
+        # Casts sent while handling a message, not delivered yet: (source, topic,
+        # method, trace args, the message as it was when sent).
+        self._casts: collections.deque[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = (
+            collections.deque())
+        self._delivering = False
 
     def register(self, topic: str, endpoint: object) -> None:
         if topic in self._endpoints:
@@ -178,11 +187,42 @@ class Bus:
         kwargs: dict[str, Any],
         trace_result: Callable[[Any], str] = summarize,
     ) -> Any:
+        if topic not in self._endpoints:
+            raise MessagingError(f"no service listens on topic {topic!r}")
+        if kind is HopKind.CAST and self.trace.depth > 0:
+            self._casts.append((source, topic, method, trace_args, serialize(kwargs)))
+            return None
         try:
-            endpoint = self._endpoints[topic]
-        except KeyError:
-            raise MessagingError(f"no service listens on topic {topic!r}") from None
-        if self.trace.depth == 0:
+            return self._deliver(source, topic, method, kind, trace_args, serialize(kwargs),
+                                 trace_result)
+        finally:
+            if self.trace.depth == 0 and not self._delivering:
+                self._deliver_casts()
+
+    def _deliver_casts(self) -> None:
+        self._delivering = True
+        try:
+            while self._casts:
+                source, topic, method, trace_args, kwargs = self._casts.popleft()
+                self._deliver(source, topic, method, HopKind.CAST, trace_args, kwargs)
+        finally:
+            self._casts.clear()
+            self._delivering = False
+
+    def _deliver(
+        self,
+        source: str,
+        topic: str,
+        method: str,
+        kind: HopKind,
+        trace_args: dict[str, Any],
+        kwargs: dict[str, Any],
+        trace_result: Callable[[Any], str] = summarize,
+    ) -> Any:
+        endpoint = self._endpoints.get(topic)
+        if endpoint is None:
+            raise MessagingError(f"no service listens on topic {topic!r}")
+        if self.trace.depth == 0 and not self._delivering:
             self._request_start = len(self.trace)
         elif len(self.trace) - self._request_start >= self.MAX_MESSAGES_PER_REQUEST:
             raise MessagingError(
@@ -199,7 +239,7 @@ class Bus:
         )
         self.trace._start(hop)
         try:
-            result = serialize(getattr(endpoint, method)(**serialize(kwargs)))
+            result = serialize(getattr(endpoint, method)(**kwargs))
         except Exception as exc:
             hop.error = exc
             if kind is HopKind.CALL:

@@ -46,7 +46,8 @@ class InstanceActionsController:
 
     def _events(self, action: InstanceAction, show_details: bool) -> list[dict[str, Any]]:
         events = []
-        for event in self.db.query(InstanceActionEvent, action_id=action.id):
+        # Newest first, as Nova's action_events_get orders them.
+        for event in reversed(self.db.query(InstanceActionEvent, action_id=action.id)):
             view = {"event": event.event, "result": event.result, "details": event.details}
             if show_details:
                 view.update(traceback=event.traceback, host=event.host)
