@@ -3,6 +3,7 @@ Nova 34, fixed, and kept here so they stay fixed."""
 
 import pytest
 
+from harness.cloud import exception
 from harness.cloud.api.client import OpenStackApiException
 from harness.cloud.conf import Config
 from harness.cloud.objects import ComputeNode, Flavor, RequestSpec, Service
@@ -121,3 +122,30 @@ def test_a_build_records_the_event_nova_records():
         details = cloud.admin_api.get_instance_action_details(server["id"],
                                                               action["request_id"])
         assert [e["event"] for e in details["events"]] == ["compute__do_build_and_run_instance"]
+
+
+def test_a_retried_step_finishes_on_the_first_event_of_its_name():
+    # nova.db action_event_finish updates `.first()` event of that name: host3's
+    # successful destination check overwrites host2's Error, and its own row keeps
+    # no result. Events are listed newest first.
+    from harness.faults import FAULT_POINTS, set_fault
+
+    hosts = ("host1", "host2", "host3")
+    with CloudFixture(hosts=hosts) as cloud:
+        servers = boot_two(cloud)
+        server = servers[0]
+        # The host without a server weighs best: it is tried first, and refuses.
+        [empty] = set(hosts) - {s["OS-EXT-SRV-ATTR:host"] for s in servers}
+        set_fault(cloud.computes[empty], FAULT_POINTS["live_migration_check"], empty, True,
+                  exception)
+        cloud.admin_api.post_server_action(server["id"], {"os-migrateLive": {
+            "block_migration": "auto", "host": None}})
+        action = cloud.admin_api.get_instance_actions(server["id"])[0]
+        events = cloud.admin_api.get_instance_action_details(
+            server["id"], action["request_id"])["events"]
+        checks = [e["result"] for e in events
+                  if e["event"] == "compute_check_can_live_migrate_destination"]
+        assert checks == [None, "Success"]
+        assert events[-1]["event"] == "conductor_live_migrate_instance"
+        assert cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"] not in (
+            empty, server["OS-EXT-SRV-ATTR:host"])

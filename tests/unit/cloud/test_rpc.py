@@ -34,6 +34,13 @@ class Endpoint:
     def outer_boom(self) -> None:
         self.bus.client("b").call("b", "boom")
 
+    def sends(self, values: list) -> str:
+        """Casts each value to b.echo, then says it is done."""
+        for value in values:
+            self.bus.client("a").cast("b", "echo", value=value)
+        self.received.append("sender done")
+        return "sent"
+
 
 def make_bus() -> tuple[Bus, Endpoint, Endpoint]:
     bus = Bus()
@@ -71,6 +78,30 @@ def test_a_cast_runs_to_completion_but_returns_nothing():
     assert bus.client("me").cast("a", "echo", value="x") is None
     assert a.received == ["x"]
     assert bus.trace.hops[0].result == "x"
+
+
+def test_a_cast_sent_while_handling_is_delivered_after_its_sender_in_order():
+    # As with a real cast: the receiver starts after the sender carried on. All are
+    # delivered before the outermost call returns.
+    bus, a, b = make_bus()
+    assert bus.client("me").call("a", "sends", values=["1", "2"]) == "sent"
+    assert a.received == ["sender done"] and b.received == ["1", "2"]
+    assert [(h.method, h.depth, h.kind) for h in bus.trace.hops] == [
+        ("sends", 0, HopKind.CALL), ("echo", 0, HopKind.CAST), ("echo", 0, HopKind.CAST)]
+
+
+def test_a_cast_carries_the_message_as_it_was_when_sent():
+    bus, _, b = make_bus()
+
+    class Sender:
+        def send(self) -> None:
+            dest = Destination(host="host1")
+            bus.client("s").cast("b", "echo", value=dest)
+            dest.host = "changed after sending"
+
+    bus.register("s", Sender())
+    bus.client("me").call("s", "send")
+    assert [d.host for d in b.received] == ["host1"]
 
 
 def test_the_receiver_gets_a_copy_so_its_changes_do_not_reach_the_sender():
