@@ -216,7 +216,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"{bug.name}: bug #{bug.number}\n"
                   f"  stale field: RequestSpec.{bug.field}\n"
                   f"  left by:     {bug.operation}\n"
-                  f"  breaks:      {', '.join(bug.moves)}\n"
+                  f"  breaks:      {', '.join(bug.moves) or 'the request that persists it'}\n"
                   f"  caught by:   {', '.join(catching) or 'no scenario here'}")
         return EXIT_OK
     for scenario in scenarios:

@@ -127,6 +127,26 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
             buggy="pass")),
     ),
     KnownBug(
+        name="bug-1781710",
+        number="1781710",
+        summary="bug #1781710: within a multi-create the scheduler does not count the "
+                "servers it placed on a host, so an anti-affinity group's members can land "
+                "together",
+        operation="a multi-create into an anti-affinity server group (num_instances > 1, "
+                  "instance_group)",
+        field="instance_group",
+        moves=(),
+        nova=_patch(Injection(
+            "nova.scheduler.manager", "SchedulerManager", "_consume_selected_host",
+            fixed=("selected_host.instances[instance_uuid] = objects.Instance(\n"
+                   "                    uuid=instance_uuid)"),
+            buggy="pass")),
+        fake=_patch(Injection(
+            "harness.cloud.scheduler.manager", "SchedulerManager", "_consume_selected_host",
+            fixed="selected_host.instances[instance_uuid] = instance_uuid",
+            buggy="pass")),
+    ),
+    KnownBug(
         name="bug-1669054",
         number="1669054",
         summary="bug #1669054: a resize persists RequestSpec.ignore_hosts (its source host), "

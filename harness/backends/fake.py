@@ -88,8 +88,10 @@ class FakeCloudBackend:
     def open(self, scenario: Scenario, scheduler: str) -> Iterator[FakeCloudHandle]:
         injection = bug_injection(self.inject, "fake")
         options = scenario.cloud.config
-        config = Config(allow_resize_to_same_host=options.allow_resize_to_same_host,
-                        shelved_offload_time=options.shelved_offload_time)
+        config = Config(
+            allow_resize_to_same_host=options.allow_resize_to_same_host,
+            shelved_offload_time=options.shelved_offload_time,
+            disable_group_policy_check_upcall=options.disable_group_policy_check_upcall)
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
                                      scheduler=scheduler, config=config) as cloud:
             yield FakeCloudHandle(cloud)

@@ -17,15 +17,20 @@ class Config:
     migrate_max_retries: int = -1
     # [filter_scheduler] host_subset_size
     host_subset_size: int = 1
-    # [filter_scheduler] enabled_filters
-    enabled_filters: tuple[str, ...] = ("ComputeFilter",)
+    # [filter_scheduler] enabled_filters (Nova's defaults that the fake cloud has)
+    enabled_filters: tuple[str, ...] = ("ComputeFilter", "ServerGroupAntiAffinityFilter",
+                                        "ServerGroupAffinityFilter")
     # [DEFAULT] allow_resize_to_same_host: a resize may keep the server on its host.
     allow_resize_to_same_host: bool = False
+    # [workarounds] disable_group_policy_check_upcall: the compute's late check that a
+    # build keeps its server group's policy (and reschedules it if not) is skipped.
+    disable_group_policy_check_upcall: bool = False
     # [DEFAULT] shelved_offload_time: 0 offloads a server as soon as it is shelved;
     # -1 never (the fake cloud has no periodic task for positive values).
     shelved_offload_time: int = 0
     # [filter_scheduler] *_weight_multiplier; 1.0 spreads, negative values stack.
     weight_multipliers: dict[str, float] = field(
         default_factory=lambda: {"RAMWeigher": 1.0, "CPUWeigher": 1.0, "DiskWeigher": 1.0,
-                                 "IoOpsWeigher": -1.0}
+                                 "IoOpsWeigher": -1.0, "ServerGroupSoftAffinityWeigher": 1.0,
+                                 "ServerGroupSoftAntiAffinityWeigher": 1.0}
     )

@@ -66,6 +66,10 @@ class Database:
         obj._db = self
         obj.obj_reset_changes(recursive=True)
 
+    def delete(self, obj: PersistentObject) -> None:
+        if self._tables.get(obj.TABLE, {}).pop(obj.db_key, None) is None:
+            raise exception.ObjectNotFound(table=obj.TABLE, key=obj.db_key)
+
     def get(self, cls: type[T], key: object) -> T:
         try:
             row = self._tables.get(cls.TABLE, {})[key]

@@ -177,3 +177,15 @@ class InstanceFaultRollback(NovaException):
     def __init__(self, inner_exception: Exception) -> None:
         self.inner_exception = inner_exception
         super().__init__(f"Instance rollback performed due to: {inner_exception}")
+
+
+class InstanceGroupNotFound(NotFound):
+    msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class GroupAffinityViolation(NovaException):
+    msg_fmt = "%(policy)s instance group policy was violated"
+
+
+class RescheduledByPolicyException(RescheduledException):
+    msg_fmt = "Build of instance %(instance_uuid)s was re-scheduled: %(reason)s"

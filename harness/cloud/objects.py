@@ -144,12 +144,51 @@ class SchedulerRetries(NovaObject):
 
 
 @dataclass
-class InstanceGroup(NovaObject):
+class InstanceGroup(PersistentObject):
+    """A server group (os-server-groups): its policy, rules and member servers. In a
+    RequestSpec it is a copy whose ``hosts`` and ``members`` the conductor fills in
+    for each request (setup_instance_group) and which are never persisted there."""
+
+    TABLE = "instance_groups"
+
     uuid: str
     name: str | None = None
     policy: str | None = None
+    # {"max_server_per_host": N} for anti-affinity, from microversion 2.64.
+    rules: dict[str, int] = field(default_factory=dict)
     members: list[str] | None = None
     hosts: list[str] | None = None
+    project_id: str | None = None
+    user_id: str | None = None
+
+    def to_db_primitive(self) -> dict[str, Any]:
+        # The hosts are the members' hosts: computed, never stored.
+        return {**self.to_primitive(), "hosts": None}
+
+    @classmethod
+    def get_by_uuid(cls, db: Database, uuid: str) -> InstanceGroup:
+        try:
+            return db.get(cls, uuid)
+        except exception.ObjectNotFound:
+            raise exception.InstanceGroupNotFound(group_uuid=uuid) from None
+
+    @classmethod
+    def get_by_instance_uuid(cls, db: Database, instance_uuid: str) -> InstanceGroup:
+        for group in db.query(cls):
+            if instance_uuid in (group.members or ()):
+                return group
+        raise exception.InstanceGroupNotFound(group_uuid=instance_uuid)
+
+    def get_hosts(self, db: Database, exclude: list[str] | None = None) -> list[str]:
+        """The hosts the group's members are on (each once)."""
+        hosts: list[str] = []
+        for uuid in self.members or ():
+            if uuid in (exclude or ()):
+                continue
+            host = Instance.get_by_uuid(db, uuid).host
+            if host is not None and host not in hosts:
+                hosts.append(host)
+        return hosts
 
 
 @dataclass

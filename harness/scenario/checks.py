@@ -83,6 +83,8 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     if expect.server is not None:
         for server in result.servers:
             yield from _check_server(expect.server, server, result, len(result.servers) > 1)
+    for wanted, server in zip(expect.servers or (), result.servers, strict=False):
+        yield from _check_server(wanted, server, result, True)
     yield from _check_migration(expect, result)
     if expect.request_spec is not None:
         for index, spec in result.request_specs.items():

@@ -177,6 +177,12 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
     if len(hosts) != 2:
         allowed.discard("@other")
     refs = [(("server", "host"), expect.get("server", {}).get("host"))]
+    refs += [(("servers", i, "host"), s.get("host")) for i, s in enumerate(
+        expect.get("servers", ()))]
+    if "servers" in expect and len(expect["servers"]) != step.acted_on():
+        yield Problem((*at, "expect", "servers"),
+                      f"a {step.ACTION} step acts on {step.acted_on()} server(s); expected "
+                      f"as many entries, found {len(expect['servers'])}")
     if isinstance(expect.get("migration"), dict):
         refs += [(("migration", k), expect["migration"].get(k)) for k in ("source", "dest")]
     for key, ref in refs:
@@ -203,7 +209,7 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
         yield Problem((*at, "expect", "migration"), f"a {step.ACTION} step creates no "
                       "migration; expected false or nothing")
     if not step.ACTS_ON_SERVERS:
-        for key in ("server", "request_spec"):
+        for key in ("server", "servers", "request_spec"):
             if key in expect:
                 yield Problem((*at, "expect", key), f"a {step.ACTION} step acts on no server")
 
@@ -236,6 +242,7 @@ def _build_expect(raw: dict[str, Any]) -> Expect:
         api_status=raw.get("api_status"),
         error=raw.get("error", "none"),
         server=ServerExpect(**raw["server"]) if "server" in raw else None,
+        servers=tuple(ServerExpect(**s) for s in raw["servers"]) if "servers" in raw else None,
         migration=MigrationExpect(**migration) if isinstance(migration, dict) else migration,
         request_spec=_build_request_spec_expect(raw["request_spec"])
         if "request_spec" in raw else None,

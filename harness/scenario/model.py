@@ -59,6 +59,8 @@ class ConfigDef:
     allow_resize_to_same_host: bool = False
     # [DEFAULT] shelved_offload_time: 0 offloads at once on shelve, -1 never.
     shelved_offload_time: int = 0
+    # [workarounds] disable_group_policy_check_upcall: no late group check on builds.
+    disable_group_policy_check_upcall: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class Expect:
     api_status: int | None = None
     error: str = "none"
     server: ServerExpect | None = None
+    # One expectation per server the step acts on, in order (a create's batch).
+    servers: tuple[ServerExpect, ...] | None = None
     # None: not checked; False: the step must not create a migration.
     migration: MigrationExpect | Literal[False] | None = None
     request_spec: RequestSpecExpect | None = None

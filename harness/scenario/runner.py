@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from harness.backends.base import Backend, CloudHandle
 from harness.scenario.errors import exception_class
+from harness.scenario.groups import GroupPolicyWatcher
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import (
     ActionState,
@@ -55,6 +56,9 @@ class StepRunner:
             for f in scenario.cloud.flavors
         }
         self._server_ids: list[str] = []
+        # Server groups by the name the scenario gives them.
+        self.group_ids: dict[str, str] = {}
+        self.groups = GroupPolicyWatcher()
         # Every server as the previous step left it.
         self._servers: tuple[ServerState, ...] = ()
         self._last_hosts: dict[int, str] = {}
@@ -85,7 +89,8 @@ class StepRunner:
         failed = result.error_class is not None or (result.api_status or 0) >= 400
         result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
             step.index, step.describe_outcome(result), specs_before, self._specs,
-            [s.index for s in result.servers] if failed else []))
+            [s.index for s in result.servers] if failed else []),
+            *self.groups.explain(result.all_servers, {s.index for s in result.servers}))
         return result
 
     # What steps act on

@@ -55,7 +55,8 @@ def test_the_bug_scenarios_fail_on_pike_with_an_explanation(tmp_path):
 def test_on_pike_the_failed_move_leaves_everything_as_it_was(path):
     scenario = load_scenario(path, SCENARIOS)
     outcome = run_scenario(scenario, FakeCloudBackend(), "pike-16.0.0")
-    created, moved = outcome.steps
+    created = next(s for s in outcome.steps if s.step.ACTION == "create")
+    moved = outcome.steps[-1]
     migration = moved.step
     source = created.servers[migration.server].host
 
@@ -79,11 +80,12 @@ def test_on_the_fixed_scheduler_the_server_moves(path):
     scenario = load_scenario(path, SCENARIOS)
     outcome = run_scenario(scenario, FakeCloudBackend(), "fixed")
     moved = outcome.steps[-1]
-    source = outcome.steps[0].servers[moved.step.server].host
+    created = next(s for s in outcome.steps if s.step.ACTION == "create")
+    source = created.servers[moved.step.server].host
     assert moved.error_class is None
     assert moved.migration.status == "completed"
     assert moved.servers[0].host not in (None, source)
-    assert moved.request_specs[moved.step.server].num_instances == outcome.steps[0].step.count
+    assert moved.request_specs[moved.step.server].num_instances == created.step.count
     assert check(outcome).passed
 
 

@@ -107,8 +107,9 @@ def test_a_host_picked_earlier_in_the_request_weighs_as_nova_weighs_it():
                   for n in cloud.db.query(ComputeNode)]
         assert [s.free_disk_mb for s in states] == [0, 0]
         flavor = Flavor("1", "small", vcpus=1, memory_mb=512, root_gb=1)
-        states[0].consume_from_request(RequestSpec(instance_uuid="x", flavor=flavor))
-        weighed = weigh(get_weighers(Config().weight_multipliers), states, None)
+        spec = RequestSpec(instance_uuid="x", flavor=flavor)
+        states[0].consume_from_request(spec)
+        weighed = weigh(get_weighers(Config().weight_multipliers), states, spec)
         assert [(w.obj.host, w.weight) for w in weighed] == [
             (states[1].host, 2.0), (states[0].host, pytest.approx(0.9020833333333333))]
 

@@ -160,6 +160,8 @@ class NovaBackend:
             cloud.flags(reserved_host_memory_mb=reserved.pop(),
                         allow_resize_to_same_host=options.allow_resize_to_same_host,
                         shelved_offload_time=options.shelved_offload_time)
+            cloud.flags(group="workarounds", disable_group_policy_check_upcall=(
+                options.disable_group_policy_check_upcall))
             cloud.start_service("conductor")
             cloud.start_service("scheduler")
             for host in scenario.cloud.hosts:

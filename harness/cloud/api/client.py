@@ -75,6 +75,21 @@ class TestOpenStackClient:
         return self._request("get_instance_action_details", {"server": server_id},
                              server_id=server_id, request_id=request_id)["instanceAction"]
 
+    def post_server_groups(self, group: dict[str, Any]) -> dict[str, Any]:
+        """Nova's client takes the group's own keys and wraps them."""
+        return self._request("post_server_group", {"name": group.get("name")},
+                             body={"server_group": group})["server_group"]
+
+    def get_server_group(self, group_id: str) -> dict[str, Any]:
+        return self._request("get_server_group", {"group": group_id},
+                             group_id=group_id)["server_group"]
+
+    def get_server_groups(self) -> list[dict[str, Any]]:
+        return self._request("get_server_groups", {})["server_groups"]
+
+    def delete_server_group(self, group_id: str) -> None:
+        self._request("delete_server_group", {"group": group_id}, group_id=group_id)
+
     def get_services(self, host: str | None = None, binary: str | None = None
                      ) -> list[dict[str, Any]]:
         opts = {k: v for k, v in (("host", host), ("binary", binary)) if v}

@@ -26,6 +26,7 @@ from harness.cloud.objects import (
     Destination,
     Flavor,
     Instance,
+    InstanceGroup,
     Migration,
     RequestSpec,
     Service,
@@ -70,13 +71,15 @@ class API:
         scheduler_hints: dict[str, list[str]],
         availability_zone: str | None = None,
         forced_host: str | None = None,
+        instance_group: InstanceGroup | None = None,
     ) -> tuple[list[Instance], str]:
         """Persist one RequestSpec and one instance per server, then cast to the conductor.
 
         Every RequestSpec records num_instances = the size of the batch: that is
         how the conductor knows how many were created together, and it is what
         stays in the database for later moves of any one of them. So does a
-        host forced with availability_zone "nova:host" (force_hosts).
+        host forced with availability_zone "nova:host" (force_hosts). A server
+        group named by the ``group`` hint gets each server as a member.
         """
         num_instances = max_count  # The fake cloud has no quota to clamp it.
         reservation_id = "r-" + self.db.new_uuid()[:8]
@@ -94,6 +97,9 @@ class API:
                 scheduler_hints=scheduler_hints,
                 availability_zone=availability_zone,
                 force_hosts=[forced_host] if forced_host else None,
+                instance_group=None if instance_group is None else InstanceGroup(
+                    uuid=instance_group.uuid, name=instance_group.name,
+                    policy=instance_group.policy, rules=dict(instance_group.rules)),
             )
             request_spec.create(self.db)
             instance = Instance(
@@ -107,6 +113,9 @@ class API:
                 image_ref=image_ref,
             )
             instance.create(self.db)
+            if instance_group is not None:
+                instance_group.members = [*(instance_group.members or []), instance_uuid]
+                instance_group.save()
             record_action_start(self.db, context, instance_uuid, "create")
             request_specs.append(request_spec)
             instances.append(instance)

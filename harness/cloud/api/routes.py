@@ -14,6 +14,7 @@ from harness.cloud.api.instance_actions import InstanceActionsController
 from harness.cloud.api.migrate_server import MigrateServerController
 from harness.cloud.api.migrations import MigrationsController
 from harness.cloud.api.openstack import ActionHandler, Version, api_handler
+from harness.cloud.api.server_groups import ServerGroupController
 from harness.cloud.api.servers import ServersController
 from harness.cloud.api.services import ServiceController
 from harness.cloud.api.shelve import ShelveController
@@ -33,6 +34,7 @@ class OpenStackComputeAPI:
         self.instance_actions = InstanceActionsController(db)
         self.services = ServiceController(db)
         self.flavors = FlavorManageController(db)
+        self.server_groups = ServerGroupController(db)
         self._actions: dict[str, ActionHandler] = {}
         for controller in (self.servers, MigrateServerController(db, compute_api),
                            EvacuateController(db, compute_api),
@@ -77,6 +79,25 @@ class OpenStackComputeAPI:
     def get_instance_action_details(self, context: RequestContext, server_id: str,
                                     request_id: str) -> dict[str, Any]:
         return self.instance_actions.show(context, server_id, request_id)
+
+    @api_handler(200)
+    def post_server_group(self, context: RequestContext, body: dict[str, Any],
+                          version: Version) -> dict[str, Any]:
+        return self.server_groups.create(context, body, version)
+
+    @api_handler(200)
+    def get_server_group(self, context: RequestContext, group_id: str, version: Version
+                         ) -> dict[str, Any]:
+        return self.server_groups.show(context, group_id, version)
+
+    @api_handler(200)
+    def get_server_groups(self, context: RequestContext, version: Version
+                          ) -> dict[str, Any]:
+        return self.server_groups.index(context, version)
+
+    @api_handler(204)
+    def delete_server_group(self, context: RequestContext, group_id: str) -> None:
+        self.server_groups.delete(context, group_id)
 
     @api_handler(200)
     def get_services(self, context: RequestContext, search_opts: dict[str, Any]

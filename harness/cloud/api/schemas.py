@@ -126,6 +126,27 @@ def unshelve(version: Version) -> dict[str, Any]:
         "host": {"type": "string"}}, "additionalProperties": False})
 
 
+@cache
+def create_server_group(version: Version) -> dict[str, Any]:
+    """A one-item list of policies until 2.63 (the soft ones from 2.15); one policy and
+    its rules from 2.64."""
+    policies = ["anti-affinity", "affinity"]
+    if version >= (2, 15):
+        policies += ["soft-anti-affinity", "soft-affinity"]
+    if version < (2, 64):
+        properties: dict[str, Any] = {"name": _NAME, "policies": {
+            "type": "array", "prefixItems": [{"type": "string", "enum": policies}],
+            "uniqueItems": True, "minItems": 1, "maxItems": 1, "items": False}}
+        required: tuple[str, ...] = ("name", "policies")
+    else:
+        properties = {"name": _NAME, "policy": {"type": "string", "enum": policies},
+                      "rules": _object({"max_server_per_host": {
+                          "type": ["integer", "string"], "pattern": "^[0-9]*$",
+                          "minimum": 1}})}
+        required = ("name", "policy")
+    return _action("server_group", _object(properties, required))
+
+
 UPDATE_SERVICE: dict[str, Any] = {
     "type": "object",
     "properties": {

@@ -18,7 +18,7 @@ from harness.cloud.api.openstack import (
 )
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import Flavor, Instance
+from harness.cloud.objects import Flavor, Instance, InstanceGroup
 
 # nova/api/openstack/common.py _STATE_MAP: status by vm_state, then by task_state.
 _STATE_MAP: dict[str, dict[str | None, str]] = {
@@ -85,9 +85,18 @@ class ServersController:
             raise exception.Invalid("The requested availability zone is not available")
         if forced_host:
             policy.authorize(context, "os_compute_api:servers:create:forced_host")
+        hints = body.get("os:scheduler_hints", {})
+        group = None
+        if hints.get("group"):
+            group_id = hints["group"][0] if isinstance(hints["group"], list) else hints["group"]
+            try:
+                group = InstanceGroup.get_by_uuid(self.db, group_id)
+            except exception.InstanceGroupNotFound as exc:
+                raise exception.Invalid(exc.format_message()) from exc
         instances, reservation_id = self.compute_api.create(
             context, flavor, server.get("imageRef", ""), server["name"], min_count, max_count,
-            body.get("os:scheduler_hints", {}), zone or None, forced_host or None)
+            {k: v if isinstance(v, list) else [v] for k, v in hints.items()}, zone or None,
+            forced_host or None, group)
         if as_bool(server.get("return_reservation_id", False)):
             return {"reservation_id": reservation_id}
         return {"server": {"id": instances[0].uuid}}

@@ -10,7 +10,9 @@ Nova has, so every RPC method keeps Nova's name.
 
 from __future__ import annotations
 
+from harness.cloud import exception
 from harness.cloud.compute import resource_tracker
+from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.live_migration import LiveMigrationMixin
 from harness.cloud.compute.rebuild import RebuildMixin
 from harness.cloud.compute.resize import ResizeMixin
@@ -22,8 +24,10 @@ from harness.cloud.context import RequestContext, get_admin_context
 from harness.cloud.db import Database
 from harness.cloud.instance_actions import event_reporter
 from harness.cloud.objects import (
+    MIGRATION_RESTING_STATUSES,
     ComputeNode,
     Instance,
+    InstanceGroup,
     Migration,
     RequestSpec,
     Selection,
@@ -99,17 +103,76 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
 
     def build_and_run_instance(self, context: RequestContext, instance: Instance, node: str,
                                request_spec: RequestSpec, host_list: list[Selection]) -> None:
+        """Build on ``node``; ``host_list`` holds the alternates for a reschedule."""
         # Nova records the event of _do_build_and_run_instance, under its own name.
         with event_reporter(self.db, context, instance.uuid,
                             "compute__do_build_and_run_instance", self.host):
-            self.driver.spawn(instance, node)
-            instance.host = self.host
-            instance.node = node
-            instance.vm_state = "active"
+            try:
+                self._build_and_run_instance(context, instance, node, request_spec)
+            except exception.RescheduledException as exc:
+                self._reschedule_build(context, instance, node, request_spec, host_list, exc)
+
+    def _build_and_run_instance(self, context: RequestContext, instance: Instance, node: str,
+                                request_spec: RequestSpec) -> None:
+        # The resource tracker's instance claim puts the server on this host first;
+        # the group policy is checked after it, as in Nova.
+        instance.host = self.host
+        instance.node = node
+        instance.save()
+        try:
+            self._validate_instance_group_policy(instance, request_spec.scheduler_hints)
+        except exception.GroupAffinityViolation as exc:
+            raise exception.RescheduledByPolicyException(
+                instance_uuid=instance.uuid, reason=exc.format_message()) from exc
+        self.driver.spawn(instance, node)
+        instance.vm_state = "active"
+        instance.task_state = None
+        instance.power_state = POWER_STATE_RUNNING
+        instance.save()
+        self._update_available_resource(node)
+
+    def _reschedule_build(self, context: RequestContext, instance: Instance, node: str,
+                          request_spec: RequestSpec, host_list: list[Selection],
+                          exc: exception.RescheduledException) -> None:
+        """Give the claim back and let the conductor try the alternates; without retries
+        ([scheduler] max_attempts = 1) the server goes to ERROR."""
+        instance.host = None
+        instance.node = None
+        if self.config.max_attempts <= 1:
+            compute_utils.add_instance_fault_from_exc(instance, exc)
+            instance.vm_state = "error"
             instance.task_state = None
-            instance.power_state = POWER_STATE_RUNNING
             instance.save()
-            self._update_available_resource(node)
+            return
+        instance.task_state = "scheduling"
+        instance.save()
+        self.reportclient.delete_allocation_for_instance(context, instance.uuid)
+        self._update_available_resource(node)
+        self.compute_task_api.build_instances(context, instance, request_spec, host_list)
+
+    def _validate_instance_group_policy(self, instance: Instance,
+                                        scheduler_hints: dict[str, list[str]]) -> None:
+        """The late check of the server group named by the build's ``group`` hint: the
+        scheduler decided it, but two builds may have raced."""
+        if self.config.disable_group_policy_check_upcall or not scheduler_hints.get("group"):
+            return
+        try:
+            group = InstanceGroup.get_by_uuid(self.db, scheduler_hints["group"][0])
+        except exception.InstanceGroupNotFound:
+            return
+        members = set(group.members or ()) - {instance.uuid}
+        if group.policy == "anti-affinity":
+            on_host = {i.uuid for i in self.db.query(Instance, host=self.host)}
+            moving_here = {m.instance_uuid for m in self.db.query(Migration)
+                           if self.host in (m.source_compute, m.dest_compute)
+                           and m.status not in MIGRATION_RESTING_STATUSES}
+            if len((on_host | moving_here) & members) >= int(
+                    group.rules.get("max_server_per_host", 1)):
+                raise exception.GroupAffinityViolation(policy="Anti-affinity")
+        elif group.policy == "affinity":
+            hosts = group.get_hosts(self.db, exclude=[instance.uuid])
+            if hosts and self.host not in hosts:
+                raise exception.GroupAffinityViolation(policy="Affinity")
 
 
 def _inventories(resources: NodeResources) -> dict[str, Inventory]:

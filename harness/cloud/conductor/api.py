@@ -61,6 +61,14 @@ class ComputeTaskAPI:
                       orig_image_ref=orig_image_ref, recreate=recreate, host=host,
                       request_spec=request_spec, target_state=target_state)
 
+    def build_instances(self, context: RequestContext, instance: Instance,
+                        request_spec: RequestSpec, host_list: list[Selection]) -> None:
+        """A compute's build failed and may be retried on the alternates."""
+        self.rpc.cast("conductor", "build_instances",
+                      trace={"instance": instance, "alternates": host_list},
+                      context=context, instance=instance, request_spec=request_spec,
+                      host_list=host_list)
+
     def unshelve_instance(self, context: RequestContext, instance: Instance,
                           request_spec: RequestSpec) -> None:
         self.rpc.cast("conductor", "unshelve_instance",

@@ -58,19 +58,36 @@ class ComputeTaskManager:
         """Place all instances of one create request with ONE scheduler call."""
         instance_uuids = [spec.instance_uuid for spec in request_specs]
         try:
-            host_lists = self.query_client.select_destinations(
-                context, request_specs[0], instance_uuids,
-                return_objects=True, return_alternates=True)
+            host_lists = self._schedule_instances(context, request_specs[0], instance_uuids,
+                                                  return_alternates=True)
         except Exception as exc:
             for uuid in instance_uuids:
                 self._set_vm_state_and_notify(uuid, exc, vm_state="error", task_state=None)
             return
         for request_spec, host_list in zip(request_specs, host_lists, strict=True):
             instance = Instance.get_by_uuid(self.db, request_spec.instance_uuid)
-            selected = host_list[0]
+            selected, *alternates = host_list
             self.compute_rpcapi.build_and_run_instance(
                 context, instance, selected.service_host, selected.nodename, request_spec,
-                host_list)
+                alternates)
+
+    def build_instances(self, context: RequestContext, instance: Instance,
+                        request_spec: RequestSpec, host_list: list[Selection]) -> None:
+        """A build rescheduled by its compute: claim the alternates in turn and build on
+        the first that can be claimed; none left is MaxRetriesExceeded (ERROR)."""
+        while host_list:
+            selected = host_list.pop(0)
+            if selected.allocation_request is None or scheduler_utils.claim_resources(
+                    context.elevated(), self.report_client, request_spec, instance.uuid,
+                    selected.allocation_request):
+                self.compute_rpcapi.build_and_run_instance(
+                    context, instance, selected.service_host, selected.nodename,
+                    request_spec, host_list)
+                return
+        exc = exception.MaxRetriesExceeded(
+            reason=f"Exhausted all hosts available for retrying build failures for "
+                   f"instance {instance.uuid}.")
+        self._set_vm_state_and_notify(instance.uuid, exc, vm_state="error", task_state=None)
 
     def _set_vm_state_and_notify(self, instance_uuid: str, exc: Exception,
                                  **updates: Any) -> None:
@@ -84,6 +101,7 @@ class ComputeTaskManager:
     def _schedule_instances(self, context: RequestContext, request_spec: RequestSpec,
                             instance_uuids: list[str], return_alternates: bool = False
                             ) -> list[list[Selection]]:
+        scheduler_utils.setup_instance_group(self.db, request_spec)
         return self.query_client.select_destinations(
             context, request_spec, instance_uuids, return_objects=True,
             return_alternates=return_alternates)

@@ -37,8 +37,34 @@ class ComputeFilter(BaseHostFilter):
         return host_state.service_up and not host_state.service_disabled
 
 
+class ServerGroupAntiAffinityFilter(BaseHostFilter):
+    """Fewer of the anti-affinity group's members on the host than the group's
+    max_server_per_host (1 by default); the server itself does not count (a move
+    may keep it on its host)."""
+
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        group = spec_obj.instance_group
+        if group is None or group.policy != "anti-affinity":
+            return True
+        if spec_obj.instance_uuid in host_state.instances:
+            return True
+        servers_on_host = set(host_state.instances) & set(group.members or ())
+        return len(servers_on_host) < int(group.rules.get("max_server_per_host", 1))
+
+
+class ServerGroupAffinityFilter(BaseHostFilter):
+    """Only the hosts the affinity group's members are on, once it has any."""
+
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        group = spec_obj.instance_group
+        if group is None or group.policy != "affinity":
+            return True
+        return host_state.host in group.hosts if group.hosts else True
+
+
 FILTERS: dict[str, type[BaseHostFilter]] = {
-    cls.__name__: cls for cls in (ComputeFilter,)
+    cls.__name__: cls for cls in (ComputeFilter, ServerGroupAntiAffinityFilter,
+                                  ServerGroupAffinityFilter)
 }
 
 

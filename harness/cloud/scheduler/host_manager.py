@@ -14,7 +14,7 @@ from typing import Any
 from harness.cloud.conf import Config
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import ComputeNode, RequestSpec, Service
+from harness.cloud.objects import ComputeNode, Instance, RequestSpec, Service
 from harness.cloud.scheduler import filters, weights
 
 
@@ -45,7 +45,8 @@ class HostState:
     updated: bool | None = True
 
     @classmethod
-    def from_compute_node(cls, node: ComputeNode, service: Service) -> HostState:
+    def from_compute_node(cls, node: ComputeNode, service: Service,
+                          instances: list[str] | None = None) -> HostState:
         return cls(
             host=node.host,
             nodename=node.hypervisor_hostname,
@@ -63,6 +64,8 @@ class HostState:
             disk_allocation_ratio=node.disk_allocation_ratio,
             hypervisor_type=node.hypervisor_type,
             hypervisor_version=node.hypervisor_version,
+            # Nova keys them by instance UUID; the group filters only use the keys.
+            instances=dict.fromkeys(instances or (), True),
         )
 
     def consume_from_request(self, spec_obj: RequestSpec) -> None:
@@ -92,6 +95,10 @@ class HostManager:
         self, context: RequestContext, compute_uuids: list[str] | None, spec_obj: RequestSpec
     ) -> Iterator[HostState]:
         services = {s.host: s for s in self.db.query(Service)}
+        instances: dict[str, list[str]] = {}
+        for instance in self.db.query(Instance):
+            if instance.host is not None:
+                instances.setdefault(instance.host, []).append(instance.uuid)
         # Nova reads them with "WHERE uuid IN (...)" through a unique index on
         # uuid, so hosts that weigh the same are taken in compute node UUID order.
         for node in sorted(self.db.query(ComputeNode), key=lambda n: n.uuid):
@@ -99,7 +106,7 @@ class HostManager:
                 continue
             service = services.get(node.host)
             if service is not None:
-                yield HostState.from_compute_node(node, service)
+                yield HostState.from_compute_node(node, service, instances.get(node.host))
 
     def get_filtered_hosts(
         self, hosts: Iterable[HostState], spec_obj: RequestSpec, index: int = 0

@@ -8,7 +8,7 @@ from typing import Any
 from harness.cloud import exception
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import ComputeNode, Destination, Instance, RequestSpec
+from harness.cloud.objects import ComputeNode, Destination, Instance, InstanceGroup, RequestSpec
 from harness.cloud.placement import Resources
 from harness.cloud.scheduler.client import SchedulerReportClient
 
@@ -84,3 +84,18 @@ def claim_resources(
         user_id=spec_obj.user_id or context.user_id,
         consumer_generation=None,
     )
+
+
+def setup_instance_group(db: Database, request_spec: RequestSpec) -> None:
+    """scheduler_utils.setup_instance_group: for this request, the hosts the server
+    group's members are on now, its members and its policy (never persisted)."""
+    group = request_spec.instance_group
+    if group is None:
+        return
+    try:
+        details = InstanceGroup.get_by_instance_uuid(db, request_spec.instance_uuid)
+    except exception.InstanceGroupNotFound:
+        return
+    group.hosts = sorted(set(group.hosts or ()) | set(details.get_hosts(db)))
+    group.policy = details.policy
+    group.members = list(details.members or ())

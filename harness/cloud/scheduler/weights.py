@@ -1,10 +1,12 @@
-"""Host weighers (nova/scheduler/weights/): free RAM, CPU and disk, and I/O operations.
+"""Host weighers (nova/scheduler/weights/): free RAM, CPU and disk, I/O operations,
+and the soft server-group policies.
 
 Each weigher's raw values are normalized to 0..1 across the candidate hosts and
 multiplied, then summed, as nova.weights.BaseWeightHandler does: from the
-weigher's ``minval`` (0 for all of these, so a host is weighed against an empty
-one, not against the worst candidate) to the largest value. Sorting is stable,
-so equal hosts keep their compute node order, as in Nova.
+weigher's ``minval`` (0 for the resource weighers, so a host is weighed against
+an empty one, not against the worst candidate; none for the group weighers) to
+the largest value. Sorting is stable, so equal hosts keep their compute node
+order, as in Nova.
 """
 
 from __future__ import annotations
@@ -18,16 +20,30 @@ from harness.cloud.objects import RequestSpec
 if TYPE_CHECKING:
     from harness.cloud.scheduler.host_manager import HostState
 
-RawWeigher = Callable[["HostState"], float]
+RawWeigher = Callable[["HostState", RequestSpec], float]
 
-RAW_WEIGHERS: dict[str, RawWeigher] = {
-    "RAMWeigher": lambda h: h.free_ram_mb,
-    "CPUWeigher": lambda h: h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used,
-    "DiskWeigher": lambda h: h.free_disk_mb,
-    "IoOpsWeigher": lambda h: h.num_io_ops,
+
+def _group_members_on_host(policy: str) -> RawWeigher:
+    """The soft (anti-)affinity weighers: how many of the group's members the host has."""
+    def weigh(host: HostState, spec_obj: RequestSpec) -> float:
+        group = spec_obj.instance_group
+        if group is None or group.policy != policy:
+            return 0
+        return len(set(host.instances) & set(group.members or ()))
+    return weigh
+
+
+_soft_anti_affinity = _group_members_on_host("soft-anti-affinity")
+
+# name -> (raw value, minval): Nova normalizes from minval (None: the smallest value).
+RAW_WEIGHERS: dict[str, tuple[RawWeigher, float | None]] = {
+    "RAMWeigher": (lambda h, s: h.free_ram_mb, 0.0),
+    "CPUWeigher": (lambda h, s: h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used, 0.0),
+    "DiskWeigher": (lambda h, s: h.free_disk_mb, 0.0),
+    "IoOpsWeigher": (lambda h, s: h.num_io_ops, 0.0),
+    "ServerGroupSoftAffinityWeigher": (_group_members_on_host("soft-affinity"), None),
+    "ServerGroupSoftAntiAffinityWeigher": (lambda h, s: -_soft_anti_affinity(h, s), None),
 }
-# The minval of each weigher class in Nova.
-MINVAL = 0.0
 
 
 @dataclass
@@ -36,29 +52,34 @@ class WeighedHost:
     weight: float
 
 
-def get_weighers(multipliers: dict[str, float]) -> list[tuple[RawWeigher, float]]:
+# A weigher as configured: its raw value, minval and multiplier.
+Weigher = tuple[RawWeigher, float | None, float]
+
+
+def get_weighers(multipliers: dict[str, float]) -> list[Weigher]:
     unknown = set(multipliers) - set(RAW_WEIGHERS)
     if unknown:
         raise ValueError(f"unknown weighers {sorted(unknown)}; known: {sorted(RAW_WEIGHERS)}")
-    return [(RAW_WEIGHERS[name], m) for name, m in multipliers.items()]
+    return [(*RAW_WEIGHERS[name], m) for name, m in multipliers.items()]
 
 
-def normalize(values: list[float], minval: float = MINVAL) -> list[float]:
-    """nova.weights.normalize with a fixed minval; all equal (to it) is all 0."""
+def normalize(values: list[float], minval: float | None = 0.0) -> list[float]:
+    """nova.weights.normalize: from minval (or the smallest value) to the largest;
+    all equal is all 0."""
     maxval = max(values)
-    if maxval == minval:
+    low = min(values) if minval is None else minval
+    if maxval == low:
         return [0.0 for _ in values]
-    return [(v - minval) / (maxval - minval) for v in values]
+    return [(v - low) / (maxval - low) for v in values]
 
 
-def weigh(
-    weighers: list[tuple[RawWeigher, float]], hosts: list[HostState], spec_obj: RequestSpec
-) -> list[WeighedHost]:
+def weigh(weighers: list[Weigher], hosts: list[HostState], spec_obj: RequestSpec
+          ) -> list[WeighedHost]:
     if not hosts:
         return []
     totals = [0.0] * len(hosts)
-    for raw, multiplier in weighers:
-        for i, value in enumerate(normalize([raw(h) for h in hosts])):
+    for raw, minval, multiplier in weighers:
+        for i, value in enumerate(normalize([raw(h, spec_obj) for h in hosts], minval)):
             totals[i] += multiplier * value
     weighed = [WeighedHost(h, w) for h, w in zip(hosts, totals, strict=True)]
     return sorted(weighed, key=lambda w: w.weight, reverse=True)

@@ -10,7 +10,7 @@ loader, the schema, the runner, the checks and ``diff`` need no change.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from harness.cloud.objects import MIGRATION_RESTING_STATUSES
@@ -43,6 +43,12 @@ class Names:
     hosts: list[str]
     flavors: list[str]
     servers: int = 0
+    groups: list[str] = field(default_factory=list)
+
+    def group(self, key: str, name: str) -> Iterator[Reference]:
+        if name not in self.groups:
+            known = f"one of {self.groups}" if self.groups else "a create-server-group step before"
+            yield (key,), f"unknown server group {name!r}; expected {known}"
 
     def server(self, index: int) -> Iterator[Reference]:
         if index >= self.servers:
@@ -112,6 +118,10 @@ class Step:
     def expectation_refs(self) -> set[str]:
         """The host references (``@...``) its expectations may use."""
         return set()
+
+    def acted_on(self) -> int:
+        """How many servers the step acts on."""
+        return 1 if self.ACTS_ON_SERVERS else 0
 
     def named_hosts(self) -> set[str]:
         """Hosts the step's own keys name."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.scenario.outcome import StepOutcome
-from harness.scenario.steps.base import Names, Reference, Step
+from harness.scenario.steps.base import MICROVERSION, Names, Reference, Step
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -29,6 +29,8 @@ class CreateStep(Step):
             "type": "string",
             "pattern": "^[A-Za-z0-9._-]*(:[A-Za-z0-9._-]+)?$",
         },
+        "group": {"description": "a server group made by a create-server-group step",
+                  "$ref": "#/$defs/name"},
     }
 
     flavor: str
@@ -36,13 +38,21 @@ class CreateStep(Step):
     name: str = "server"
     # "zone" or "zone:host": the API's way to force a host (admin only).
     availability_zone: str | None = None
+    # The server group to put the servers in (the scheduler hint "group").
+    group: str | None = None
 
     def references(self, names: Names) -> Iterator[Reference]:
         yield from names.flavor("flavor", self.flavor)
+        if self.group is not None:
+            yield from names.group("group", self.group)
         names.servers += self.count
 
+    def acted_on(self) -> int:
+        return self.count
+
     def describe(self) -> str:
-        return f"create {self.count} x {self.flavor} in one request"
+        group = f" in group {self.group}" if self.group else ""
+        return f"create {self.count} x {self.flavor} in one request{group}"
 
     def describe_outcome(self, result: StepOutcome) -> str:
         text = self.describe()
@@ -58,6 +68,8 @@ class CreateStep(Step):
         }}
         if self.availability_zone is not None:
             body["server"]["availability_zone"] = self.availability_zone
+        if self.group is not None:
+            body["os:scheduler_hints"] = {"group": runner.group_ids[self.group]}
         status, message, response = runner.request(self, lambda api: api.post_server(body))
         if response is None:
             return StepOutcome(step=self, api_status=status, api_message=message)
@@ -78,6 +90,8 @@ class CreateStep(Step):
             found = servers()
         indexes = runner.add_servers(
             s["id"] for s in sorted(found, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"]))
+        if self.group is not None:
+            runner.groups.joined(self.group, indexes)
         error_class, error_message = runner.fault_error(found)
         return StepOutcome(
             step=self, api_status=status, error_class=error_class, error_message=error_message,
@@ -87,3 +101,53 @@ class CreateStep(Step):
                           for action in runner.new_actions(runner.server_id(i), set())),
             settled=settled,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateServerGroupStep(Step):
+    """POST /os-server-groups: a server group that create steps name by ``name``."""
+
+    ACTION: ClassVar[str] = "create-server-group"
+    SUCCESS_STATUS: ClassVar[int | None] = 200
+    ACTS_ON_SERVERS: ClassVar[bool] = False
+    REQUIRED = ("name", "policy")
+    PROPERTIES: ClassVar[dict[str, Any]] = {
+        "name": NAME,
+        "policy": {"enum": ["anti-affinity", "affinity", "soft-anti-affinity",
+                            "soft-affinity"]},
+        "max_server_per_host": {"description": "anti-affinity's rule, from 2.64",
+                                "type": "integer", "minimum": 1},
+        "microversion": MICROVERSION,
+    }
+
+    name: str
+    policy: str
+    max_server_per_host: int | None = None
+    microversion: str | None = None
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        if self.name in names.groups:
+            yield ("name",), f"a server group named {self.name!r} exists already"
+        names.groups.append(self.name)
+
+    def describe(self) -> str:
+        rule = (f", at most {self.max_server_per_host} per host"
+                if self.max_server_per_host else "")
+        return f"create server group {self.name} ({self.policy}{rule})"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        group: dict[str, Any] = {"name": self.name}
+        version = self.microversion or runner.cloud.admin_api.microversion
+        if version == "latest" or tuple(map(int, version.split("."))) >= (2, 64):
+            group["policy"] = self.policy
+        else:
+            group["policies"] = [self.policy]
+        # Sent at any version: before 2.64 the API refuses it, as it should.
+        if self.max_server_per_host is not None:
+            group["rules"] = {"max_server_per_host": self.max_server_per_host}
+        status, message, response = runner.request(
+            self, lambda api: api.post_server_groups(group), self.microversion)
+        if response is not None:
+            runner.group_ids[self.name] = response["id"]
+            runner.groups.created(self.name, self.policy, self.max_server_per_host)
+        return StepOutcome(step=self, api_status=status, api_message=message)

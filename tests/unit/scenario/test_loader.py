@@ -420,3 +420,30 @@ def test_a_bad_move_step_is_located_and_explained(tmp_path, step, fragment, mess
     line = line_of(text, fragment) if fragment else step_line
     [problem] = problems(write(tmp_path / "s.toml", text))
     assert problem.startswith(f"{line}: {message}"), problem
+
+
+GROUP_PROBLEMS = {
+    "unknown-group": ('action = "create"\nflavor = "small"\ngroup = "spread"\n',
+                      'group = "spread"', "steps[1].group: unknown server group 'spread'; "
+                                          "expected a create-server-group step before"),
+    "group-twice": ('action = "create-server-group"\nname = "g"\npolicy = "affinity"\n'
+                    '[[steps]]\naction = "create-server-group"\nname = "g"  # again\n'
+                    'policy = "affinity"\n',
+                    "# again", "steps[2].name: a server group named 'g' exists already"),
+    "bad-policy": ('action = "create-server-group"\nname = "g"\npolicy = "spread"\n',
+                   '"spread"', "steps[1].policy: 'spread' is not one of"),
+    "servers-count": ('action = "create"\nflavor = "small"\ncount = 2\n[steps.expect]\n'
+                      'servers = [{ host = "host1" }]\n',
+                      "servers = ", "steps[1].expect.servers: a create step acts on 2 "
+                                    "server(s); expected as many entries, found 1"),
+}
+
+
+@pytest.mark.parametrize("step, fragment, message", GROUP_PROBLEMS.values(),
+                         ids=GROUP_PROBLEMS.keys())
+def test_a_bad_group_step_is_located_and_explained(tmp_path, step, fragment, message):
+    text = HEADER + "\n[[steps]]\n" + step
+    step_line = text.count("\n", 0, text.rindex("[[steps]]")) + 1
+    line = line_of(text, fragment) if fragment else step_line
+    [problem] = problems(write(tmp_path / "s.toml", text))
+    assert problem.startswith(f"{line}: {message}"), problem

@@ -26,6 +26,7 @@ from harness.cloud.objects import (
     Selection,
     Service,
 )
+from harness.cloud.scheduler import utils as scheduler_utils
 from harness.cloud.scheduler.client import SchedulerQueryClient, SchedulerReportClient
 from harness.cloud.virt import POWER_STATE_RUNNING
 
@@ -136,6 +137,7 @@ class LiveMigrationTask(TaskBase):
     def _get_request_spec_for_select_destinations(self) -> RequestSpec:
         request_spec = self.request_spec
         request_spec.reset_forced_destinations()
+        scheduler_utils.setup_instance_group(self.db, request_spec)
         if request_spec.requested_destination is None:
             request_spec.requested_destination = Destination(cell="cell1")
         else:

@@ -108,6 +108,7 @@ class MigrationTask(TaskBase):
         # Before the retry decision: a server created on a forced host must
         # still be reschedulable.
         self.request_spec.reset_forced_destinations()
+        scheduler_utils.setup_instance_group(self.db, self.request_spec)
         destination = self.request_spec.requested_destination
         targeted = destination is not None and bool(destination.host)
         # A targeted move is not retried elsewhere (populate_retry is skipped).
