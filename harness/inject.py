@@ -168,6 +168,21 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
             buggy='for excluded in ("retry", "requested_destination"):')),
     ),
     KnownBug(
+        name="bug-1815153",
+        number="1815153",
+        summary="bug #1815153: saving a RequestSpec clears its per-request fields in memory "
+                "too, so a request that saves before it schedules loses its requested "
+                "destination",
+        operation="a request that saves the spec after setting requested_destination (an "
+                  "unshelve to a named host saves it for the zone)",
+        field="requested_destination",
+        moves=("unshelve",),
+        nova=_patch(Injection(*_PER_REQUEST_SAVE, fixed="spec = self.obj_clone()",
+                              buggy="spec = self")),
+        fake=_patch(Injection(*_FAKE_SAVE, fixed="spec = self.obj_clone()",
+                              buggy="spec = self")),
+    ),
+    KnownBug(
         name="bug-1797580",
         number="1797580",
         summary="bug #1797580: a cold migration to a named host (2.56) persists "

@@ -223,15 +223,18 @@ class RequestSpec(PersistentObject):
     limits: dict[str, Any] | None = None
 
     def to_db_primitive(self) -> dict[str, Any]:
-        """nova.objects.RequestSpec._get_update_primitives."""
-        primitive = self.to_primitive()
+        """nova.objects.RequestSpec._get_update_primitives: what is written is a copy
+        with the per-request fields cleared; the spec in memory keeps them for the
+        rest of its request."""
+        spec = self.obj_clone()
         # Don't persist these since they are per-request.
         for excluded in ("retry", "requested_destination", "ignore_hosts"):
-            primitive[excluded] = None
+            setattr(spec, excluded, None)
         # Don't persist the could-be-large and could-be-stale group data.
-        if primitive["instance_group"]:
-            primitive["instance_group"].update(members=None, hosts=None)
-        return primitive
+        if spec.instance_group is not None:
+            spec.instance_group.members = None
+            spec.instance_group.hosts = None
+        return spec.to_primitive()
 
     def __trace__(self) -> str:
         parts = [f"num_instances={self.num_instances}"]

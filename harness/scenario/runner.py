@@ -90,7 +90,8 @@ class StepRunner:
         result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
             step.index, step.describe_outcome(result), specs_before, self._specs,
             [s.index for s in result.servers] if failed else []),
-            *self.groups.explain(result.all_servers, {s.index for s in result.servers}))
+            *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
+            *step.explain(result))
         return result
 
     # What steps act on

@@ -134,6 +134,10 @@ class Step:
         """The step as it ran, with its host references resolved."""
         return self.describe()
 
+    def explain(self, result: StepOutcome) -> list[str]:
+        """What the step's own outcome says went wrong, whatever the backend."""
+        return []
+
     def run(self, runner: StepRunner) -> StepOutcome:
         raise NotImplementedError
 
@@ -253,6 +257,18 @@ class MoveStep(ServerActionStep):
     def forced(self) -> bool:
         """Whether the host is forced (the scheduler bypassed)."""
         return False
+
+    def explain(self, result: StepOutcome) -> list[str]:
+        target = result.refs.get("@target")
+        landed = result.servers[0].host if result.servers else None
+        if (target is None or self.forced() or result.error_class is not None
+                or (result.api_status or 0) >= 400 or landed in (None, target)):
+            return []
+        return [f"The step asked for {target} but the server went to {landed}: the "
+                "scheduler was not limited to the requested host, so "
+                "RequestSpec.requested_destination did not reach it (cleared in memory by "
+                "a save before scheduling, bug #1815153, or dropped on its way, bug "
+                "#1702454)."]
 
     def describe(self) -> str:
         target = f"to {self.host}" if self.host else "(scheduler picks the host)"
