@@ -69,6 +69,8 @@ def check(outcome: Outcome) -> Verdict:
 def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or step.SUCCESS_STATUS
+    if expected_status is None and result.api_message:
+        yield Mismatch("step", "to run", result.api_message)
     if expected_status is not None and result.api_status != expected_status:
         observed = str(result.api_status)
         if result.api_message:

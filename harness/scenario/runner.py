@@ -91,7 +91,7 @@ class StepRunner:
             step.index, step.describe_outcome(result), specs_before, self._specs,
             [s.index for s in result.servers] if failed else []),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
-            *step.explain(result))
+            *step.explain(result), *_unexpected_api_error(result))
         return result
 
     # What steps act on
@@ -101,6 +101,10 @@ class StepRunner:
         first = len(self._server_ids)
         self._server_ids.extend(server_ids)
         return range(first, len(self._server_ids))
+
+    def created(self, index: int) -> bool:
+        """Whether a create step made server ``index`` (it may have failed)."""
+        return index < len(self._server_ids)
 
     def server_id(self, index: int) -> str:
         return self._server_ids[index]
@@ -226,3 +230,11 @@ class StepRunner:
 
     def _error_class(self, traceback_text: str | None, details: str | None) -> str:
         return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"
+
+
+def _unexpected_api_error(result: StepOutcome) -> list[str]:
+    if result.api_status != 500:
+        return []
+    return [f"The API answered 500: its code raised an error it does not expect "
+            f"({(result.api_message or '').splitlines()[-1]}), a bug in the code under "
+            "test rather than a refusal of the request."]

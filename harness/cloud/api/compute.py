@@ -97,9 +97,8 @@ class API:
                 scheduler_hints=scheduler_hints,
                 availability_zone=availability_zone,
                 force_hosts=[forced_host] if forced_host else None,
-                instance_group=None if instance_group is None else InstanceGroup(
-                    uuid=instance_group.uuid, name=instance_group.name,
-                    policy=instance_group.policy, rules=dict(instance_group.rules)),
+                # The group itself, as RequestSpec.from_components keeps it.
+                instance_group=instance_group,
             )
             request_spec.create(self.db)
             instance = Instance(
@@ -114,8 +113,13 @@ class API:
             )
             instance.create(self.db)
             if instance_group is not None:
-                instance_group.members = [*(instance_group.members or []), instance_uuid]
-                instance_group.save()
+                stored = InstanceGroup.get_by_uuid(self.db, instance_group.uuid)
+                stored.members = [*(stored.members or []), instance_uuid]
+                stored.save()
+                # The members added in this request, for the next quota check. They
+                # are None only if a save cleared the spec's group in memory (bug
+                # #1815153): then, as in Nova, this is an AttributeError (a 500).
+                instance_group.members.extend([instance_uuid])  # type: ignore[union-attr]
             record_action_start(self.db, context, instance_uuid, "create")
             request_specs.append(request_spec)
             instances.append(instance)

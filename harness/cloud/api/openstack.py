@@ -107,6 +107,12 @@ def api_handler(success: int) -> Callable[..., Callable[..., ApiResponse]]:
                 code = exc.code if exc.code in _ERROR_NAMES else 500
                 name = _ERROR_NAMES.get(code, "computeFault")
                 return ApiResponse(code, {name: {"code": code, "message": exc.format_message()}})
+            except Exception as exc:
+                # wsgi.expected_errors: anything unexpected is a 500 naming its class.
+                message = ("Unexpected API Error. Please report this at "
+                           "http://bugs.launchpad.net/nova/ and attach the Nova API log if "
+                           f"possible.\n{type(exc)}")
+                return ApiResponse(500, {"computeFault": {"code": 500, "message": message}})
         return wrapper
     return decorator
 

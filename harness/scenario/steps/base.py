@@ -191,6 +191,9 @@ class ServerActionStep(Step):
         raise NotImplementedError
 
     def run(self, runner: StepRunner) -> StepOutcome:
+        if not runner.created(self.server):
+            return StepOutcome(step=self, api_status=None, api_message=(
+                f"server {self.server} was never created: an earlier step failed"))
         server_id = runner.server_id(self.server)
         source = runner.last_host(self.server)
         ref = self.target_ref()

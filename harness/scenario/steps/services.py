@@ -58,6 +58,11 @@ class ServiceStep(Step):
             return self.host
         return runner.last_host(self.server)
 
+    def not_run(self) -> StepOutcome:
+        """The outcome of a step naming a server that was never on a host."""
+        return StepOutcome(step=self, api_status=None, api_message=(
+            f"server {self.server} was never on a host: an earlier step failed"))
+
 
 @dataclass(frozen=True, kw_only=True)
 class SetServiceStep(ServiceStep):
@@ -86,6 +91,8 @@ class SetServiceStep(ServiceStep):
 
     def run(self, runner: StepRunner) -> StepOutcome:
         host = self.resolve_host(runner)
+        if host is None:
+            return self.not_run()
         services = runner.cloud.admin_api.get_services(host=host, binary="nova-compute")
         update: dict[str, Any] = {k: v for k, v in (("forced_down", self.forced_down),)
                                   if v is not None}
@@ -111,7 +118,8 @@ class RestartComputeStep(ServiceStep):
 
     def run(self, runner: StepRunner) -> StepOutcome:
         host = self.resolve_host(runner)
-        assert host is not None, "a server that was never on a host"
+        if host is None:
+            return self.not_run()
         runner.cloud.restart_compute(host)
         return StepOutcome(step=self, api_status=None, refs={"@target": host})
 
@@ -140,6 +148,7 @@ class ComputeFaultStep(ServiceStep):
 
     def run(self, runner: StepRunner) -> StepOutcome:
         host = self.resolve_host(runner)
-        assert host is not None, "a server that was never on a host"
+        if host is None:
+            return self.not_run()
         runner.cloud.set_compute_fault(host, FAULT_POINTS[self.at], self.active)
         return StepOutcome(step=self, api_status=None, refs={"@target": host})

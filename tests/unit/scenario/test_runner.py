@@ -211,3 +211,25 @@ def test_a_failed_move_on_pike_records_the_error_and_keeps_the_server(tmp_path):
     assert moved.servers[0].host == moved.refs["@source"] == created.servers[0].host
     assert "migration of server 0" not in moved.allocations
     assert "RequestSpec.num_instances = 2" in "\n".join(moved.explanation)
+
+
+def test_a_step_on_a_server_an_earlier_step_failed_to_create_fails_cleanly(tmp_path):
+    text = HEADER.replace('count = 2', 'count = 2\navailability_zone = "elsewhere"') + """
+[[steps]]
+action = "live-migrate"
+server = 0
+
+[[steps]]
+action = "set-service"
+server = 1
+disabled = true
+"""
+    _, outcome = run(tmp_path, text)
+    verdict = check(outcome)
+    created, moved, service = outcome.steps
+    assert created.api_status == 400
+    assert (moved.api_status, moved.api_message) == (
+        None, "server 0 was never created: an earlier step failed")
+    assert service.api_message == "server 1 was never on a host: an earlier step failed"
+    assert verdict.steps[1].mismatches[0].render().startswith(
+        "api_status: expected 202, observed None (server 0 was never created")
