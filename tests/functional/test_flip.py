@@ -2,21 +2,12 @@
 it is fixed fails with the expectations to write instead: written in, they pass on
 the fixed code and catch the bug."""
 
-import io
 import re
-from contextlib import redirect_stdout
 from pathlib import Path
 
-from harness.cli import main
+from tests.functional.test_gate import run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "expect_bug_1669054.toml"
-
-
-def run_cli(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(list(args))
-    return code, out.getvalue()
 
 
 def test_while_the_bug_is_present_the_scenario_passes_and_says_so():

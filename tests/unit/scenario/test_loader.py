@@ -380,7 +380,7 @@ host = "@source"
     assert (unshelve.availability_zone, unshelve.host) == ("none", "@source")
 
 
-MOVE_PROBLEMS = {
+STEP_PROBLEMS = {
     "resize-without-flavor": ('action = "resize"\nserver = 0\n', None,
                               "steps[1]: 'flavor' is a required property"),
     "resize-to-unknown-flavor": ('action = "resize"\nserver = 0\nflavor = "huge"\n',
@@ -408,21 +408,6 @@ MOVE_PROBLEMS = {
                             'migration = { status = "done" }\n',
                             "migration = ", "steps[1].expect.migration: a shelve step creates "
                                             "no migration"),
-}
-
-
-@pytest.mark.parametrize("step, fragment, message", MOVE_PROBLEMS.values(),
-                         ids=MOVE_PROBLEMS.keys())
-def test_a_bad_move_step_is_located_and_explained(tmp_path, step, fragment, message):
-    text = HEADER + "\n[[steps]]\n" + step
-    # A problem with the step as a whole is on its [[steps]] line.
-    step_line = text.count("\n", 0, text.rindex("[[steps]]")) + 1
-    line = line_of(text, fragment) if fragment else step_line
-    [problem] = problems(write(tmp_path / "s.toml", text))
-    assert problem.startswith(f"{line}: {message}"), problem
-
-
-GROUP_PROBLEMS = {
     "unknown-group": ('action = "create"\nflavor = "small"\ngroup = "spread"\n',
                       'group = "spread"', "steps[1].group: unknown server group 'spread'; "
                                           "expected a create-server-group step before"),
@@ -439,11 +424,13 @@ GROUP_PROBLEMS = {
 }
 
 
-@pytest.mark.parametrize("step, fragment, message", GROUP_PROBLEMS.values(),
-                         ids=GROUP_PROBLEMS.keys())
-def test_a_bad_group_step_is_located_and_explained(tmp_path, step, fragment, message):
+@pytest.mark.parametrize("step, fragment, message", STEP_PROBLEMS.values(),
+                         ids=STEP_PROBLEMS.keys())
+def test_a_bad_step_is_located_and_explained(tmp_path, step, fragment, message):
     text = HEADER + "\n[[steps]]\n" + step
+    # A problem with the step as a whole is on its [[steps]] line.
     step_line = text.count("\n", 0, text.rindex("[[steps]]")) + 1
     line = line_of(text, fragment) if fragment else step_line
     [problem] = problems(write(tmp_path / "s.toml", text))
     assert problem.startswith(f"{line}: {message}"), problem
+
