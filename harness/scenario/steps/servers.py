@@ -60,6 +60,17 @@ class CreateStep(Step):
             text += ": " + ", ".join(f"server {s.index} on {s.host}" for s in result.servers)
         return text
 
+    def explain(self, result: StepOutcome) -> list[str]:
+        if self.group is None or result.api_status != 500:
+            return []
+        # Nova's API saves each server's RequestSpec, then counts the group's members
+        # for the server_group_members quota through the group that spec holds.
+        return [f"A create into server group {self.group} crashed the API: after saving "
+                "a server's RequestSpec Nova found the group it holds without members "
+                "(RequestSpec.instance_group.members = None), the signature of a save "
+                "that clears per-request fields in the request's own spec instead of "
+                "in a copy (bug #1815153)."]
+
     def run(self, runner: StepRunner) -> StepOutcome:
         body = {"server": {
             "name": self.name, "flavorRef": runner.flavor_ids[self.flavor],
