@@ -86,6 +86,7 @@ def _patch(*injections: Injection) -> Patch:
 _PER_REQUEST_SAVE = ("nova.objects.request_spec", "RequestSpec", "_get_update_primitives")
 _PER_REQUEST_LOAD = ("nova.objects.request_spec", "RequestSpec", "_from_db_object")
 _FAKE_SAVE = ("harness.cloud.objects", "RequestSpec", "to_db_primitive")
+_FAKE_LOAD = ("harness.cloud.objects", "RequestSpec", "refresh_instance_group")
 
 KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
     KnownBug(
@@ -203,6 +204,42 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
             *_FAKE_SAVE,
             fixed='for excluded in ("retry", "requested_destination", "ignore_hosts"):',
             buggy='for excluded in ("retry", "ignore_hosts"):')),
+    ),
+    KnownBug(
+        name="bug-1890244",
+        number="1890244",
+        summary="bug #1890244: a RequestSpec whose server group was deleted keeps the group's "
+                "scheduler hint, and the destination compute's late group check fails on it",
+        operation="a create into a server group persists the hint scheduler_hints.group; "
+                  "the group is deleted later",
+        field="scheduler_hints.group",
+        moves=("migrate", "evacuate"),
+        nova=_patch(
+            Injection(*_PER_REQUEST_LOAD,
+                      fixed="spec.instance_group = None\n"
+                            "                spec.scheduler_hints.pop('group', None)",
+                      buggy="spec.instance_group = None"),
+            Injection("nova.compute.manager", "ComputeManager",
+                      "_validate_instance_group_policy",
+                      fixed="try:\n"
+                            "                    group = objects.InstanceGroup.get_by_hint(\n"
+                            "                        context, group_hint\n"
+                            "                    )\n"
+                            "                except exception.InstanceGroupNotFound:\n"
+                            "                    return",
+                      buggy="group = objects.InstanceGroup.get_by_hint(context, group_hint)")),
+        fake=_patch(
+            Injection(*_FAKE_LOAD,
+                      fixed='self.instance_group = None\n'
+                            '            self.scheduler_hints.pop("group", None)',
+                      buggy="self.instance_group = None"),
+            Injection("harness.cloud.compute.manager", "ComputeManager",
+                      "_validate_instance_group_policy",
+                      fixed="try:\n"
+                            "            group = InstanceGroup.get_by_uuid(self.db, hint)\n"
+                            "        except exception.InstanceGroupNotFound:\n"
+                            "            return",
+                      buggy="group = InstanceGroup.get_by_uuid(self.db, hint)")),
     ),
 )}
 

@@ -255,9 +255,22 @@ class RequestSpec(PersistentObject):
     @classmethod
     def get_by_instance_uuid(cls, db: Database, instance_uuid: str) -> RequestSpec:
         try:
-            return db.get(cls, instance_uuid)
+            spec = db.get(cls, instance_uuid)
         except exception.ObjectNotFound:
             raise exception.RequestSpecNotFound(instance_uuid=instance_uuid) from None
+        spec.refresh_instance_group(db)
+        return spec
+
+    def refresh_instance_group(self, db: Database) -> None:
+        """RequestSpec._from_db_object: the persisted group would be stale, so it is
+        loaded again by its uuid; a group deleted since takes its hint with it."""
+        if self.instance_group is None:
+            return
+        try:
+            self.instance_group = InstanceGroup.get_by_uuid(db, self.instance_group.uuid)
+        except exception.InstanceGroupNotFound:
+            self.instance_group = None
+            self.scheduler_hints.pop("group", None)
 
 
 @dataclass

@@ -4,7 +4,9 @@ whether the hosts they ended on keep the group's policy.
 A broken policy is explained whatever the backend: the runner sees every server's
 host after every step. Members of one request placed together against an
 anti-affinity policy is the signature of bug #1781710: the scheduler did not
-count, as it placed a multi-create, the servers it had placed already.
+count, as it placed a multi-create, the servers it had placed already. A move
+of a member of a deleted group failing to find the group is the signature of
+bug #1890244: the group's hint outlived it in the member's RequestSpec.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.scenario.outcome import ServerState
+from harness.scenario.outcome import ServerState, StepOutcome
 
 
 @dataclass
@@ -20,17 +22,38 @@ class Group:
     policy: str
     max_server_per_host: int = 1
     members: list[int] = field(default_factory=list)
+    # The step (numbered from 1, as reports number them) that deleted the group.
+    deleted_by: int | None = None
 
 
 class GroupPolicyWatcher:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
+        self.deleted_groups: dict[str, Group] = {}
 
     def created(self, name: str, policy: str, max_server_per_host: int | None) -> None:
         self.groups[name] = Group(policy, max_server_per_host or 1)
 
     def joined(self, name: str, servers: range) -> None:
         self.groups[name].members.extend(servers)
+
+    def deleted(self, name: str, step: int) -> None:
+        self.deleted_groups[name] = self.groups.pop(name)
+        self.deleted_groups[name].deleted_by = step
+
+    def explain_lost_group(self, result: StepOutcome) -> list[str]:
+        """A sentence for each moved server whose deleted group its move went looking for."""
+        if result.error_class != "InstanceGroupNotFound":
+            return []
+        return [f"Server {server.index} was created in server group {name!r}, which step "
+                f"{group.deleted_by} deleted; the move failed looking the group up. The "
+                "member's RequestSpec, loaded for the move, kept the hint "
+                "scheduler_hints.group that its create persisted, and the destination "
+                "compute's late group check followed it: loading a spec whose group is gone "
+                "must drop the hint with the group (bug #1890244)."
+                for server in result.servers
+                for name, group in self.deleted_groups.items()
+                if server.index in group.members]
 
     def explain(self, servers: tuple[ServerState, ...], placed_together: set[int]
                 ) -> list[str]:

@@ -91,6 +91,7 @@ class StepRunner:
             step.index, step.describe_outcome(result), specs_before, self._specs,
             [s.index for s in result.servers] if failed else []),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
+            *self.groups.explain_lost_group(result),
             *step.explain(result), *_unexpected_api_error(result))
         return result
 

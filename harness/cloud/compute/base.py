@@ -31,6 +31,10 @@ class ComputeBase:
     def _update_available_resource(self, *nodenames: str | None) -> None:
         raise NotImplementedError
 
+    def _validate_instance_group_policy(self, instance: Instance,
+                                        scheduler_hints: dict[str, list[str]]) -> None:
+        raise NotImplementedError
+
     def stop_instance(self, context: RequestContext, instance: Instance) -> None:
         with event_reporter(self.db, context, instance.uuid, "compute_stop_instance",
                             self.host):

@@ -152,12 +152,14 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
 
     def _validate_instance_group_policy(self, instance: Instance,
                                         scheduler_hints: dict[str, list[str]]) -> None:
-        """The late check of the server group named by the build's ``group`` hint: the
-        scheduler decided it, but two builds may have raced."""
+        """The late check of the server group named by the ``group`` hint of a build, a
+        cold migration or resize, or an evacuation: the scheduler decided it, but two
+        requests may have raced. The API takes only a group's uuid as the hint."""
         if self.config.disable_group_policy_check_upcall or not scheduler_hints.get("group"):
             return
+        hint = scheduler_hints["group"][0]
         try:
-            group = InstanceGroup.get_by_uuid(self.db, scheduler_hints["group"][0])
+            group = InstanceGroup.get_by_uuid(self.db, hint)
         except exception.InstanceGroupNotFound:
             return
         members = set(group.members or ()) - {instance.uuid}

@@ -9,10 +9,11 @@ rebuild spawns it again where it is.
 
 from __future__ import annotations
 
+from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.base import ComputeBase
 from harness.cloud.context import RequestContext
 from harness.cloud.instance_actions import event_reporter
-from harness.cloud.objects import Instance, Migration, RequestSpec
+from harness.cloud.objects import ComputeNode, Instance, Migration, RequestSpec
 from harness.cloud.virt import POWER_STATE_RUNNING
 
 
@@ -30,17 +31,25 @@ class RebuildMixin(ComputeBase):
                 migration.dest_compute = self.host
                 migration.dest_node = node
                 migration.save()
-            if not recreate:
-                self.driver.destroy(instance)
-            instance.task_state = "rebuild_spawning"
-            instance.save(expected_task_state=["rebuilding"])
-            self.driver.spawn(instance, node)
-            instance.host = self.host
-            instance.node = node
-            instance.vm_state = "active"
-            instance.task_state = None
-            instance.power_state = POWER_STATE_RUNNING
-            instance.save(expected_task_state=["rebuild_spawning"])
+            try:
+                if recreate:
+                    # The late group check; a rebuild is never rescheduled, so it fails.
+                    self._validate_instance_group_policy(instance,
+                                                         request_spec.scheduler_hints)
+                else:
+                    self.driver.destroy(instance)
+                instance.task_state = "rebuild_spawning"
+                instance.save(expected_task_state=["rebuilding"])
+                self.driver.spawn(instance, node)
+                instance.host = self.host
+                instance.node = node
+                instance.vm_state = "active"
+                instance.task_state = None
+                instance.power_state = POWER_STATE_RUNNING
+                instance.save(expected_task_state=["rebuild_spawning"])
+            except Exception as ex:
+                self._fail_rebuild(context, instance, migration, node, ex)
+                raise
             if migration is not None:
                 migration.status = "done"
                 migration.save()
@@ -49,3 +58,21 @@ class RebuildMixin(ComputeBase):
             instance.task_state = "powering-off"
             instance.save()
             self.stop_instance(context, instance)
+
+    def _fail_rebuild(self, context: RequestContext, instance: Instance,
+                      migration: Migration | None, node: str, ex: Exception) -> None:
+        """rebuild_instance's generic failure: the evacuation's migration failed and the
+        destination's claim is given back; _error_out_instance_on_exception leaves the
+        server in ERROR with the fault."""
+        if migration is not None:
+            migration.status = "failed"
+            migration.save()
+            destination = self.db.get(ComputeNode, node)
+            self.reportclient.remove_provider_tree_from_instance_allocation(
+                context, instance.uuid, destination.uuid)
+            self._update_available_resource(node)
+        current = Instance.get_by_uuid(self.db, instance.uuid)
+        current.vm_state = "error"
+        current.task_state = None
+        compute_utils.add_instance_fault_from_exc(current, ex)
+        current.save()

@@ -28,6 +28,8 @@ class ResizeMixin(ComputeBase):
                     host_list: list[Selection] | None) -> None:
         with event_reporter(self.db, context, instance.uuid, "compute_prep_resize", self.host):
             try:
+                # Before the claim: a policy broken here is a reason to try an alternate.
+                self._validate_instance_group_policy(instance, request_spec.scheduler_hints)
                 self._prep_resize(context, instance, flavor, migration, request_spec, node)
             except Exception as ex:
                 # _revert_allocation: the instance holds its source allocation again.

@@ -11,13 +11,18 @@ from harness.scenario.steps.resize import (
     ResizeStep,
     RevertResizeStep,
 )
-from harness.scenario.steps.servers import CreateServerGroupStep, CreateStep
+from harness.scenario.steps.servers import (
+    CreateServerGroupStep,
+    CreateStep,
+    DeleteServerGroupStep,
+)
 from harness.scenario.steps.services import ComputeFaultStep, RestartComputeStep, SetServiceStep
 from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, UnshelveStep
 
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     CreateStep,
     CreateServerGroupStep,
+    DeleteServerGroupStep,
     LiveMigrateStep,
     MigrateStep,
     ResizeStep,

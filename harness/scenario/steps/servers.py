@@ -80,6 +80,9 @@ class CreateStep(Step):
         if self.availability_zone is not None:
             body["server"]["availability_zone"] = self.availability_zone
         if self.group is not None:
+            if self.group not in runner.group_ids:
+                return StepOutcome(step=self, api_status=None,
+                                   api_message=_never_created(self.group))
             body["os:scheduler_hints"] = {"group": runner.group_ids[self.group]}
         status, message, response = runner.request(self, lambda api: api.post_server(body))
         if response is None:
@@ -162,3 +165,37 @@ class CreateServerGroupStep(Step):
             runner.group_ids[self.name] = response["id"]
             runner.groups.created(self.name, self.policy, self.max_server_per_host)
         return StepOutcome(step=self, api_status=status, api_message=message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteServerGroupStep(Step):
+    """DELETE /os-server-groups/{id}: the group goes, its servers stay where they are,
+    and the RequestSpecs persisted for them still carry its ``group`` hint."""
+
+    ACTION: ClassVar[str] = "delete-server-group"
+    SUCCESS_STATUS: ClassVar[int | None] = 204
+    ACTS_ON_SERVERS: ClassVar[bool] = False
+    REQUIRED = ("name",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {"name": NAME}
+
+    name: str
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        yield from names.group("name", self.name)
+
+    def describe(self) -> str:
+        return f"delete server group {self.name}"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        group_id = runner.group_ids.get(self.name)
+        if group_id is None:
+            return StepOutcome(step=self, api_status=None, api_message=_never_created(self.name))
+        status, message, _ = runner.request(
+            self, lambda api: api.delete_server_group(group_id))
+        if message is None:
+            runner.groups.deleted(self.name, self.index + 1)
+        return StepOutcome(step=self, api_status=status, api_message=message)
+
+
+def _never_created(group: str) -> str:
+    return f"server group {group} was never created: an earlier step failed"

@@ -26,6 +26,13 @@ def stored_spec(db: Database, **fields) -> RequestSpec:
     return RequestSpec.get_by_instance_uuid(db, spec.instance_uuid)
 
 
+def persisted_spec(db: Database, **fields) -> RequestSpec:
+    """The spec's row as written, before a load refreshes its server group."""
+    spec = request_spec(**fields)
+    spec.create(db)
+    return db.get(RequestSpec, spec.instance_uuid)
+
+
 def stored_instance(db: Database, **fields) -> Instance:
     flavor = Flavor(flavorid="f1", name="f1", vcpus=1, memory_mb=512, root_gb=1)
     Instance(uuid=uuid_n(1), display_name="vm", flavor=flavor, project_id="p", user_id="u",
@@ -76,11 +83,10 @@ def test_a_change_inside_a_nested_object_is_saved():
     # oslo.versionedobjects: obj_what_changed() includes a field whose object changed,
     # so RequestSpec.save() writes it.
     db = Database()
-    spec = stored_spec(db, instance_group=InstanceGroup(uuid="g", policy="affinity"))
+    spec = persisted_spec(db, instance_group=InstanceGroup(uuid="g", policy="affinity"))
     spec.instance_group.policy = "anti-affinity"
     spec.save()
-    loaded = RequestSpec.get_by_instance_uuid(db, spec.instance_uuid)
-    assert loaded.instance_group.policy == "anti-affinity"
+    assert db.get(RequestSpec, spec.instance_uuid).instance_group.policy == "anti-affinity"
 
 
 def test_service_is_up_unless_forced_down():
@@ -133,8 +139,28 @@ def test_transient_fields_given_at_create_are_not_persisted():
 def test_instance_group_members_and_hosts_are_not_persisted_but_the_group_is():
     group = InstanceGroup(uuid="g", name="grp", policy="anti-affinity",
                           members=[uuid_n(1)], hosts=["host1"])
-    loaded = stored_spec(Database(), instance_group=group)
+    loaded = persisted_spec(Database(), instance_group=group)
     assert loaded.instance_group == InstanceGroup(uuid="g", name="grp", policy="anti-affinity")
+
+
+def test_a_loaded_spec_holds_its_group_as_stored_now():
+    db = Database()
+    InstanceGroup(uuid="g", name="grp", policy="anti-affinity", rules={"max_server_per_host": 2},
+                  members=[uuid_n(1), uuid_n(2)]).create(db)
+    loaded = stored_spec(db, instance_group=InstanceGroup(uuid="g", policy="anti-affinity"),
+                         scheduler_hints={"group": ["g"]})
+    assert loaded.instance_group.members == [uuid_n(1), uuid_n(2)]
+    assert loaded.instance_group.rules == {"max_server_per_host": 2}
+    assert loaded.scheduler_hints == {"group": ["g"]}
+
+
+def test_a_loaded_spec_whose_group_was_deleted_has_neither_the_group_nor_its_hint():
+    # Bug #1890244: the hint left behind sent a later move's compute looking for it.
+    db = Database()
+    loaded = stored_spec(db, instance_group=InstanceGroup(uuid="g", policy="anti-affinity"),
+                         scheduler_hints={"group": ["g"], "other": ["x"]})
+    assert loaded.instance_group is None
+    assert loaded.scheduler_hints == {"other": ["x"]}
 
 
 def test_reset_forced_destinations_is_not_persisted_when_nothing_else_changed():

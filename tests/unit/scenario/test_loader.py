@@ -415,6 +415,9 @@ STEP_PROBLEMS = {
                     '[[steps]]\naction = "create-server-group"\nname = "g"  # again\n'
                     'policy = "affinity"\n',
                     "# again", "steps[2].name: a server group named 'g' exists already"),
+    "delete-unknown-group": ('action = "delete-server-group"\nname = "spread"\n',
+                             'name = "spread"', "steps[1].name: unknown server group "
+                                                "'spread'; expected a create-server-group"),
     "bad-policy": ('action = "create-server-group"\nname = "g"\npolicy = "spread"\n',
                    '"spread"', "steps[1].policy: 'spread' is not one of"),
     "servers-count": ('action = "create"\nflavor = "small"\ncount = 2\n[steps.expect]\n'

@@ -213,6 +213,60 @@ def test_a_failed_move_on_pike_records_the_error_and_keeps_the_server(tmp_path):
     assert "RequestSpec.num_instances = 2" in "\n".join(moved.explanation)
 
 
+def test_steps_on_a_server_group_an_earlier_step_failed_to_create_fail_cleanly(tmp_path):
+    text = HEADER.split("[[steps]]")[0] + """
+[[steps]]
+action = "create-server-group"
+name = "spread"
+policy = "anti-affinity"
+max_server_per_host = 2
+microversion = "2.63"
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "spread"
+
+[[steps]]
+action = "delete-server-group"
+name = "spread"
+"""
+    _, outcome = run(tmp_path, text)
+    made, created, deleted = outcome.steps
+    assert made.api_status == 400  # rules came with 2.64
+    never = "server group spread was never created: an earlier step failed"
+    assert (created.api_status, created.api_message) == (None, never)
+    assert (deleted.api_status, deleted.api_message) == (None, never)
+
+
+def test_a_deleted_server_group_is_gone_and_its_members_stay(tmp_path):
+    text = HEADER.split("[[steps]]")[0] + """
+[[steps]]
+action = "create-server-group"
+name = "spread"
+policy = "anti-affinity"
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "spread"
+
+[[steps]]
+action = "delete-server-group"
+name = "spread"
+
+[[steps]]
+action = "delete-server-group"
+name = "spread"
+[steps.expect]
+api_status = 404
+"""
+    _, outcome = run(tmp_path, text)
+    assert check(outcome).passed
+    assert [s.api_status for s in outcome.steps[2:]] == [204, 404]
+    assert outcome.steps[3].all_servers[0].status == "ACTIVE"
+
+
 def test_a_step_on_a_server_an_earlier_step_failed_to_create_fails_cleanly(tmp_path):
     text = HEADER.replace('count = 2', 'count = 2\navailability_zone = "elsewhere"') + """
 [[steps]]
