@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from harness.backends.base import RawAllocations, request_spec_state
 from harness.cloud import exception
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
-from harness.cloud.conf import Config
+from harness.cloud.conf import DEFAULT_QUOTA, Config
 from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
 from harness.cloud.rpc import Hop
@@ -91,7 +91,8 @@ class FakeCloudBackend:
         config = Config(
             allow_resize_to_same_host=options.allow_resize_to_same_host,
             shelved_offload_time=options.shelved_offload_time,
-            disable_group_policy_check_upcall=options.disable_group_policy_check_upcall)
+            disable_group_policy_check_upcall=options.disable_group_policy_check_upcall,
+            quota={**DEFAULT_QUOTA, **options.quota})
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
                                      scheduler=scheduler, config=config) as cloud:
             yield FakeCloudHandle(cloud)

@@ -6,7 +6,14 @@ clouds in one process (tests in parallel) never see each other's settings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+# [quota] defaults: the limits of a project; -1 is unlimited.
+DEFAULT_QUOTA: Mapping[str, int] = {
+    "instances": 10, "cores": 20, "ram": 50 * 1024,
+    "server_groups": 10, "server_group_members": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class Config:
     # [DEFAULT] shelved_offload_time: 0 offloads a server as soon as it is shelved;
     # -1 never (the fake cloud has no periodic task for positive values).
     shelved_offload_time: int = 0
+    # [quota] instances, cores, ram, server_groups, server_group_members
+    quota: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTA))
     # [filter_scheduler] *_weight_multiplier; 1.0 spreads, negative values stack.
     weight_multipliers: dict[str, float] = field(
         default_factory=lambda: {"RAMWeigher": 1.0, "CPUWeigher": 1.0, "DiskWeigher": 1.0,

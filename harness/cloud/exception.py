@@ -189,3 +189,13 @@ class GroupAffinityViolation(NovaException):
 
 class RescheduledByPolicyException(RescheduledException):
     msg_fmt = "Build of instance %(instance_uuid)s was re-scheduled: %(reason)s"
+
+
+class OverQuota(NovaException):
+    msg_fmt = "Quota exceeded for resources: %(overs)s"
+    code = 413
+
+
+class TooManyInstances(OverQuota):
+    msg_fmt = ("Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s "
+               "of %(allowed)s %(overs)s")

@@ -108,6 +108,11 @@ class PersistentObject(NovaObject):
             raise exception.NovaException(f"{type(self).__name__} was never created or loaded")
         self._db.save(self)
 
+    def destroy(self) -> None:
+        if self._db is None:
+            raise exception.NovaException(f"{type(self).__name__} was never created or loaded")
+        self._db.delete(self)
+
     def to_db_primitive(self) -> dict[str, Any]:
         return self.to_primitive()
 

@@ -85,6 +85,9 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
     if expect.server is not None:
         for server in result.servers:
             yield from _check_server(expect.server, server, result, len(result.servers) > 1)
+    if expect.servers is not None and len(expect.servers) != len(result.servers):
+        yield Mismatch("servers", f"{len(expect.servers)} server(s)",
+                       f"{len(result.servers)}")
     for wanted, server in zip(expect.servers or (), result.servers, strict=False):
         yield from _check_server(wanted, server, result, True)
     yield from _check_migration(expect, result)

@@ -179,9 +179,11 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
     refs = [(("server", "host"), expect.get("server", {}).get("host"))]
     refs += [(("servers", i, "host"), s.get("host")) for i, s in enumerate(
         expect.get("servers", ()))]
-    if "servers" in expect and len(expect["servers"]) != step.acted_on():
+    counts = step.may_act_on()
+    if "servers" in expect and len(expect["servers"]) not in counts:
+        acts_on = (f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else str(counts[0]))
         yield Problem((*at, "expect", "servers"),
-                      f"a {step.ACTION} step acts on {step.acted_on()} server(s); expected "
+                      f"a {step.ACTION} step acts on {acts_on} server(s); expected "
                       f"as many entries, found {len(expect['servers'])}")
     if isinstance(expect.get("migration"), dict):
         refs += [(("migration", k), expect["migration"].get(k)) for k in ("source", "dest")]

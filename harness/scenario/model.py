@@ -16,6 +16,7 @@ step runs:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -61,6 +62,8 @@ class ConfigDef:
     shelved_offload_time: int = 0
     # [workarounds] disable_group_policy_check_upcall: no late group check on builds.
     disable_group_policy_check_upcall: bool = False
+    # [quota] limits the scenario sets; the others keep Nova's defaults.
+    quota: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ judges; that is harness.scenario.checks' work.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from harness.backends.base import Backend, CloudHandle
@@ -55,7 +55,7 @@ class StepRunner:
             }})["id"]
             for f in scenario.cloud.flavors
         }
-        self._server_ids: list[str] = []
+        self._server_ids: list[str | None] = []
         # Server groups by the name the scenario gives them.
         self.group_ids: dict[str, str] = {}
         self.groups = GroupPolicyWatcher()
@@ -73,7 +73,7 @@ class StepRunner:
         flavors_before = {s.index: s.flavor for s in self._servers}
         result = step.run(self)
         self._servers = result.all_servers = tuple(
-            self.server_state(i) for i in range(len(self._server_ids)))
+            self.server_state(i) for i, _ in self._made())
         for server in result.all_servers:
             if server.host is not None:
                 self._last_hosts[server.index] = server.host
@@ -85,7 +85,7 @@ class StepRunner:
         result.allocations = self._allocations(migrations)
         result.trace = self.cloud.trace_since(mark)
         specs_before, self._specs = self._specs, {
-            i: self.cloud.request_spec(server_id) for i, server_id in enumerate(self._server_ids)}
+            i: self.cloud.request_spec(server_id) for i, server_id in self._made()}
         failed = result.error_class is not None or (result.api_status or 0) >= 400
         result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
             step.index, step.describe_outcome(result), specs_before, self._specs,
@@ -97,18 +97,28 @@ class StepRunner:
 
     # What steps act on
 
-    def add_servers(self, server_ids: Iterable[str]) -> range:
-        """Number new servers after the existing ones; their indexes."""
+    def add_servers(self, server_ids: Iterable[str], slots: int) -> range:
+        """Number the servers a create step made after the existing ones; their indexes.
+        The step takes ``slots`` numbers (its count, as the scenario numbers servers),
+        whether the request made that many, fewer (a quota) or none."""
         first = len(self._server_ids)
-        self._server_ids.extend(server_ids)
-        return range(first, len(self._server_ids))
+        made = list(server_ids)
+        self._server_ids.extend([*made, *[None] * (slots - len(made))])
+        return range(first, first + len(made))
 
     def created(self, index: int) -> bool:
         """Whether a create step made server ``index`` (it may have failed)."""
-        return index < len(self._server_ids)
+        return index < len(self._server_ids) and self._server_ids[index] is not None
 
     def server_id(self, index: int) -> str:
-        return self._server_ids[index]
+        server_id = self._server_ids[index]
+        if server_id is None:
+            raise KeyError(f"server {index} was never created")
+        return server_id
+
+    def _made(self) -> Iterator[tuple[int, str]]:
+        """(index, id) of every server the scenario's create steps made."""
+        return ((i, s) for i, s in enumerate(self._server_ids) if s is not None)
 
     def last_host(self, index: int) -> str | None:
         """The server's host now, or the one it was on last (once shelve-offloaded)."""
@@ -156,7 +166,7 @@ class StepRunner:
     # Observations
 
     def server_state(self, index: int) -> ServerState:
-        server = self.cloud.admin_api.get_server(self._server_ids[index])
+        server = self.cloud.admin_api.get_server(self.server_id(index))
         return ServerState(
             index=index, name=server["name"], status=server["status"],
             host=server["OS-EXT-SRV-ATTR:host"],
@@ -167,7 +177,7 @@ class StepRunner:
 
     def migrations(self, server_id: str | None = None) -> list[dict[str, Any]]:
         """The migrations of one server, or of every server of the scenario; newest first."""
-        ours = {server_id} if server_id else set(self._server_ids)
+        ours = {server_id} if server_id else {s for _, s in self._made()}
         return [m for m in self.cloud.admin_api.get_migrations()
                 if m["instance_uuid"] in ours]
 
@@ -183,7 +193,7 @@ class StepRunner:
         return self._server_ids.index(server_id)
 
     def _allocations(self, migrations: list[dict[str, Any]]) -> Allocations:
-        labels = {uuid: f"server {i}" for i, uuid in enumerate(self._server_ids)}
+        labels = {uuid: f"server {i}" for i, uuid in self._made()}
         for migration in migrations:
             labels[migration["uuid"]] = f"migration of {labels[migration['instance_uuid']]}"
         return {labels.get(consumer, f"consumer {consumer[:8]}"): providers

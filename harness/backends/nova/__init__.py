@@ -162,6 +162,8 @@ class NovaBackend:
                         shelved_offload_time=options.shelved_offload_time)
             cloud.flags(group="workarounds", disable_group_policy_check_upcall=(
                 options.disable_group_policy_check_upcall))
+            if options.quota:
+                cloud.flags(group="quota", **options.quota)
             cloud.start_service("conductor")
             cloud.start_service("scheduler")
             for host in scenario.cloud.hosts:

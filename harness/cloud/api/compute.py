@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.cloud import exception
+from harness.cloud import exception, quota
 from harness.cloud.api import policy
 from harness.cloud.compute.rpcapi import ComputeRPCAPI
 from harness.cloud.conductor.api import ComputeTaskAPI
@@ -81,50 +81,84 @@ class API:
         host forced with availability_zone "nova:host" (force_hosts). A server
         group named by the ``group`` hint gets each server as a member.
         """
-        num_instances = max_count  # The fake cloud has no quota to clamp it.
+        num_instances = quota.check_num_instances_quota(
+            self.db, self.config.quota, context.project_id, flavor, min_count, max_count)
         reservation_id = "r-" + self.db.new_uuid()[:8]
         request_specs: list[RequestSpec] = []
         instances: list[Instance] = []
-        for index in range(num_instances):
-            instance_uuid = self.db.new_uuid()
-            request_spec = RequestSpec(
-                instance_uuid=instance_uuid,
-                flavor=flavor,
-                num_instances=num_instances,
-                image={"id": image_ref},
-                project_id=context.project_id,
-                user_id=context.user_id,
-                scheduler_hints=scheduler_hints,
-                availability_zone=availability_zone,
-                force_hosts=[forced_host] if forced_host else None,
-                # The group itself, as RequestSpec.from_components keeps it.
-                instance_group=instance_group,
-            )
-            request_spec.create(self.db)
-            instance = Instance(
-                uuid=instance_uuid,
-                display_name=name if num_instances == 1 else f"{name}-{index + 1}",
-                flavor=flavor,
-                project_id=context.project_id,
-                user_id=context.user_id,
-                reservation_id=reservation_id,
-                launch_index=index,
-                image_ref=image_ref,
-            )
-            instance.create(self.db)
-            if instance_group is not None:
-                stored = InstanceGroup.get_by_uuid(self.db, instance_group.uuid)
-                stored.members = [*(stored.members or []), instance_uuid]
-                stored.save()
-                # The members added in this request, for the next quota check. They
-                # are None only if a save cleared the spec's group in memory (bug
-                # #1815153): then, as in Nova, this is an AttributeError (a 500).
-                instance_group.members.extend([instance_uuid])  # type: ignore[union-attr]
-            record_action_start(self.db, context, instance_uuid, "create")
-            request_specs.append(request_spec)
-            instances.append(instance)
+        try:
+            for index in range(num_instances):
+                request_spec, instance = self._provision_instance(
+                    context, flavor, image_ref, name, index, num_instances, reservation_id,
+                    scheduler_hints, availability_zone, forced_host, instance_group)
+                request_specs.append(request_spec)
+                instances.append(instance)
+        except exception.OverQuota:
+            # Nothing of the request is left behind, as Nova destroys its build requests.
+            self._unprovision(request_specs, instances, instance_group)
+            raise
         self.compute_task_api.schedule_and_build_instances(context, request_specs)
         return instances, reservation_id
+
+    def _provision_instance(
+        self, context: RequestContext, flavor: Flavor, image_ref: str, name: str, index: int,
+        num_instances: int, reservation_id: str, scheduler_hints: dict[str, list[str]],
+        availability_zone: str | None, forced_host: str | None,
+        instance_group: InstanceGroup | None,
+    ) -> tuple[RequestSpec, Instance]:
+        instance_uuid = self.db.new_uuid()
+        request_spec = RequestSpec(
+            instance_uuid=instance_uuid,
+            flavor=flavor,
+            num_instances=num_instances,
+            image={"id": image_ref},
+            project_id=context.project_id,
+            user_id=context.user_id,
+            scheduler_hints=scheduler_hints,
+            availability_zone=availability_zone,
+            force_hosts=[forced_host] if forced_host else None,
+            # The group itself, as RequestSpec.from_components keeps it.
+            instance_group=instance_group,
+        )
+        request_spec.create(self.db)
+        if instance_group is not None:
+            try:
+                # Counted from the members the group in memory holds: None only if a
+                # save cleared the spec's group (bug #1815153), a TypeError (a 500).
+                quota.check_server_group_members(self.db, self.config.quota,
+                                                 instance_group, context.user_id)
+            except exception.OverQuota:
+                request_spec.destroy()
+                raise exception.OverQuota("Quota exceeded, too many servers in group") from None
+        instance = Instance(
+            uuid=instance_uuid,
+            display_name=name if num_instances == 1 else f"{name}-{index + 1}",
+            flavor=flavor,
+            project_id=context.project_id,
+            user_id=context.user_id,
+            reservation_id=reservation_id,
+            launch_index=index,
+            image_ref=image_ref,
+        )
+        instance.create(self.db)
+        if instance_group is not None:
+            stored = InstanceGroup.get_by_uuid(self.db, instance_group.uuid)
+            stored.members = [*(stored.members or []), instance_uuid]
+            stored.save()
+            # The members added in this request, for the next quota check.
+            instance_group.members.extend([instance_uuid])  # type: ignore[union-attr]
+        record_action_start(self.db, context, instance_uuid, "create")
+        return request_spec, instance
+
+    def _unprovision(self, request_specs: list[RequestSpec], instances: list[Instance],
+                     instance_group: InstanceGroup | None) -> None:
+        for obj in (*request_specs, *instances):
+            obj.destroy()
+        if instance_group is not None:
+            stored = InstanceGroup.get_by_uuid(self.db, instance_group.uuid)
+            stored.members = [m for m in stored.members or ()
+                              if m not in {i.uuid for i in instances}]
+            stored.save()
 
     # Live migration (migrate_server)
 
@@ -175,6 +209,9 @@ class API:
         same_flavor = current_flavor.id == new_flavor.id
         if same_flavor and flavor_id:
             raise exception.CannotResizeToSameFlavor()
+        if flavor_id:
+            quota.check_upsize(self.db, self.config.quota, instance.project_id,
+                               current_flavor, new_flavor)
 
         # The fake driver does not report COMPUTE_SAME_HOST_COLD_MIGRATE, so a cold
         # migration always leaves the host; a resize may stay if nova.conf allows it.
@@ -219,6 +256,10 @@ class API:
         # The conductor pointed the RequestSpec at the new flavor; later moves
         # must schedule the flavor the server goes back to.
         old_flavor = instance.old_flavor or instance.flavor
+        # After a resize down, going back may not fit the quota any more. The
+        # controller does not expect OverQuota here: Nova answers it with a 500.
+        quota.check_upsize(self.db, self.config.quota, instance.project_id, instance.flavor,
+                           old_flavor)
         if request_spec.flavor.flavorid != old_flavor.flavorid:
             request_spec.flavor = old_flavor
             request_spec.save()

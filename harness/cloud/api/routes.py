@@ -28,13 +28,14 @@ class OpenStackComputeAPI:
     """The endpoint behind the ``osapi_compute`` topic."""
 
     def __init__(self, rpc: RPCClient, db: Database, config: Config | None = None) -> None:
-        compute_api = API(rpc, db, config or Config())
+        config = config or Config()
+        compute_api = API(rpc, db, config)
         self.servers = ServersController(db, compute_api)
         self.migrations = MigrationsController(db)
         self.instance_actions = InstanceActionsController(db)
         self.services = ServiceController(db)
         self.flavors = FlavorManageController(db)
-        self.server_groups = ServerGroupController(db)
+        self.server_groups = ServerGroupController(db, config.quota)
         self._actions: dict[str, ActionHandler] = {}
         for controller in (self.servers, MigrateServerController(db, compute_api),
                            EvacuateController(db, compute_api),

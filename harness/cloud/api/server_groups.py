@@ -4,9 +4,10 @@ and delete server groups. A group is named at create with the scheduler hint
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from harness.cloud import exception
+from harness.cloud import exception, quota
 from harness.cloud.api import policy, schemas
 from harness.cloud.api.openstack import Version
 from harness.cloud.context import RequestContext
@@ -15,13 +16,18 @@ from harness.cloud.objects import Instance, InstanceGroup
 
 
 class ServerGroupController:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, limits: Mapping[str, int]) -> None:
         self.db = db
+        self.limits = limits
 
     def create(self, context: RequestContext, body: dict[str, Any], version: Version
                ) -> dict[str, Any]:
-        policy.authorize(context, "os_compute_api:os-server-groups:create")
         schemas.validate(body, schemas.create_server_group(version))
+        policy.authorize(context, "os_compute_api:os-server-groups:create")
+        try:
+            quota.check_server_groups(self.db, self.limits, context.project_id)
+        except exception.OverQuota:
+            raise exception.Forbidden("Quota exceeded, too many server groups.") from None
         values = body["server_group"]
         if version >= (2, 64):
             group_policy, rules = values["policy"], values.get("rules", {})

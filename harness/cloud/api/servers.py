@@ -93,10 +93,13 @@ class ServersController:
                 group = InstanceGroup.get_by_uuid(self.db, group_id)
             except exception.InstanceGroupNotFound as exc:
                 raise exception.Invalid(exc.format_message()) from exc
-        instances, reservation_id = self.compute_api.create(
-            context, flavor, server.get("imageRef", ""), server["name"], min_count, max_count,
-            {k: v if isinstance(v, list) else [v] for k, v in hints.items()}, zone or None,
-            forced_host or None, group)
+        try:
+            instances, reservation_id = self.compute_api.create(
+                context, flavor, server.get("imageRef", ""), server["name"], min_count,
+                max_count, {k: v if isinstance(v, list) else [v] for k, v in hints.items()},
+                zone or None, forced_host or None, group)
+        except exception.OverQuota as exc:
+            raise exception.Forbidden(exc.format_message()) from exc
         if as_bool(server.get("return_reservation_id", False)):
             return {"reservation_id": reservation_id}
         return {"server": {"id": instances[0].uuid}}
@@ -155,6 +158,8 @@ class ServersController:
             self.compute_api.resize(context, instance, str(body["resize"]["flavorRef"]))
         except exception.FlavorNotFound as exc:
             raise exception.Invalid(exc.format_message()) from exc
+        except exception.OverQuota as exc:
+            raise exception.Forbidden(exc.format_message()) from exc
         except (exception.ServiceUnavailable, exception.InstanceNotReady) as exc:
             raise exception.Conflict(exc.format_message()) from exc
         except exception.InstanceInvalidState as exc:

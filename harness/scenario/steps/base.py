@@ -123,6 +123,10 @@ class Step:
         """How many servers the step acts on."""
         return 1 if self.ACTS_ON_SERVERS else 0
 
+    def may_act_on(self) -> range:
+        """How many servers the step may end up acting on."""
+        return range(self.acted_on(), self.acted_on() + 1)
+
     def named_hosts(self) -> set[str]:
         """Hosts the step's own keys name."""
         return set()

@@ -22,6 +22,9 @@ class CreateStep(Step):
     PROPERTIES: ClassVar[dict[str, Any]] = {
         "flavor": NAME,
         "count": {"type": "integer", "minimum": 1, "maximum": 100},
+        "min_count": {"description": "the fewest servers the request accepts (default: "
+                                     "count); a quota may clamp the batch down to it",
+                      "type": "integer", "minimum": 1, "maximum": 100},
         "name": NAME,
         "availability_zone": {
             "description": "zone, or zone:host to force the host (admin only), as the API "
@@ -35,6 +38,7 @@ class CreateStep(Step):
 
     flavor: str
     count: int = 1
+    min_count: int | None = None
     name: str = "server"
     # "zone" or "zone:host": the API's way to force a host (admin only).
     availability_zone: str | None = None
@@ -45,10 +49,15 @@ class CreateStep(Step):
         yield from names.flavor("flavor", self.flavor)
         if self.group is not None:
             yield from names.group("group", self.group)
+        if self.min_count is not None and self.min_count > self.count:
+            yield ("min_count",), f"expected at most count ({self.count})"
         names.servers += self.count
 
     def acted_on(self) -> int:
         return self.count
+
+    def may_act_on(self) -> range:
+        return range(self.min_count or self.count, self.count + 1)
 
     def describe(self) -> str:
         group = f" in group {self.group}" if self.group else ""
@@ -75,17 +84,20 @@ class CreateStep(Step):
         body = {"server": {
             "name": self.name, "flavorRef": runner.flavor_ids[self.flavor],
             "imageRef": runner.cloud.image_ref, "networks": "none",
-            "min_count": str(self.count), "return_reservation_id": "True",
+            "min_count": str(self.min_count or self.count), "max_count": str(self.count),
+            "return_reservation_id": "True",
         }}
         if self.availability_zone is not None:
             body["server"]["availability_zone"] = self.availability_zone
         if self.group is not None:
             if self.group not in runner.group_ids:
+                runner.add_servers((), self.count)
                 return StepOutcome(step=self, api_status=None,
                                    api_message=_never_created(self.group))
             body["os:scheduler_hints"] = {"group": runner.group_ids[self.group]}
         status, message, response = runner.request(self, lambda api: api.post_server(body))
         if response is None:
+            runner.add_servers((), self.count)
             return StepOutcome(step=self, api_status=status, api_message=message)
         reservation_id = response["reservation_id"]
 
@@ -95,7 +107,8 @@ class CreateStep(Step):
 
         def built() -> list[dict[str, Any]] | None:
             found = servers()
-            if len(found) == self.count and all(s["status"] != "BUILD" for s in found):
+            # The API made every server of the request before it answered.
+            if found and all(s["status"] != "BUILD" for s in found):
                 return found
             return None
 
@@ -103,7 +116,8 @@ class CreateStep(Step):
         if found is None:
             found = servers()
         indexes = runner.add_servers(
-            s["id"] for s in sorted(found, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"]))
+            (s["id"] for s in sorted(found, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"])),
+            self.count)
         if self.group is not None:
             runner.groups.joined(self.group, indexes)
         error_class, error_message = runner.fault_error(found)

@@ -2,6 +2,7 @@
 
 from unittest import mock
 
+from harness.cloud.conf import DEFAULT_QUOTA, Config
 from harness.cloud.explain import explain
 from harness.cloud.scheduler.manager import SchedulerManager
 from harness.fixtures import CloudFixture
@@ -61,7 +62,8 @@ def test_each_failed_request_gets_its_own_line_in_order():
 
 
 def test_no_allocation_candidates_are_explained():
-    with CloudFixture() as cloud:
+    # RAM past any host's, and past the default quota: the quota is lifted.
+    with CloudFixture(config=Config(quota={**DEFAULT_QUOTA, "ram": -1})) as cloud:
         boot(cloud, flavor=make_flavor(cloud, ram=100000))
         [line] = explain(cloud.trace.hops)
         assert "placement offered no allocation candidates" in line

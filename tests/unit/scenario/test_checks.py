@@ -1,5 +1,7 @@
 """Judging outcomes built by hand against expectations: each kind of Mismatch."""
 
+import dataclasses
+
 import pytest
 
 from harness.scenario.model import Expect, MigrationExpect, RequestSpecExpect, ServerExpect
@@ -232,3 +234,11 @@ def test_a_verdict_with_no_mismatch_passes():
     judged = verdict(step_outcome(create(), servers=(server(0),)))
     assert judged.passed
     assert judged.failed_steps == []
+
+
+def test_a_create_that_made_fewer_servers_than_expected_is_a_mismatch():
+    step = dataclasses.replace(create(count=2), expect=Expect(servers=(
+        ServerExpect(status="ACTIVE"), ServerExpect(status="ACTIVE"))))
+    result = verdict(step_outcome(step, servers=(server(0),)))
+    assert [m.render() for m in result.steps[0].mismatches] == [
+        "servers: expected 2 server(s), observed 1"]

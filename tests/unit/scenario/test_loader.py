@@ -420,6 +420,13 @@ STEP_PROBLEMS = {
                                                 "'spread'; expected a create-server-group"),
     "bad-policy": ('action = "create-server-group"\nname = "g"\npolicy = "spread"\n',
                    '"spread"', "steps[1].policy: 'spread' is not one of"),
+    "min-count-above-count": ('action = "create"\nflavor = "small"\ncount = 2\nmin_count = 3\n',
+                              "min_count = 3", "steps[1].min_count: expected at most count (2)"),
+    "servers-count-with-min-count": (
+        'action = "create"\nflavor = "small"\ncount = 3\nmin_count = 2\n[steps.expect]\n'
+        'servers = [{ host = "host1" }]\n',
+        "servers = ", "steps[1].expect.servers: a create step acts on 2 to 3 server(s); "
+                      "expected as many entries, found 1"),
     "servers-count": ('action = "create"\nflavor = "small"\ncount = 2\n[steps.expect]\n'
                       'servers = [{ host = "host1" }]\n',
                       "servers = ", "steps[1].expect.servers: a create step acts on 2 "

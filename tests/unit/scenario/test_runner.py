@@ -172,7 +172,7 @@ def test_allocation_consumers_are_labelled_by_server_and_migration():
         migrations=[{"uuid": "mig-1", "instance_uuid": "uuid-a"},
                     {"uuid": "mig-x", "instance_uuid": "not-ours"}])
     runner = StepRunner(SCENARIO, cloud)
-    runner.add_servers(["uuid-a", "uuid-b"])
+    runner.add_servers(["uuid-a", "uuid-b"], 2)
     assert runner._allocations(runner.migrations()) == {
         "server 0": {"host1": SMALL}, "migration of server 0": {"host2": SMALL},
         "server 1": {"host2": SMALL}, "consumer 01234567": {"host1": SMALL}}
@@ -287,3 +287,22 @@ disabled = true
     assert service.api_message == "server 1 was never on a host: an earlier step failed"
     assert verdict.steps[1].mismatches[0].render().startswith(
         "api_status: expected 202, observed None (server 0 was never created")
+
+
+def test_a_refused_create_keeps_its_server_numbers(tmp_path):
+    text = HEADER.replace('count = 2', 'count = 2\navailability_zone = "elsewhere"') + """
+[[steps]]
+action = "create"
+flavor = "small"
+
+[[steps]]
+action = "live-migrate"
+server = 2
+host = "@other"
+"""
+    _, outcome = run(tmp_path, text)
+    refused, created, moved = outcome.steps
+    assert refused.api_status == 400
+    assert [s.index for s in created.servers] == [2]
+    assert moved.servers[0].index == 2 and moved.servers[0].host != created.servers[0].host
+    assert [s.index for s in moved.all_servers] == [2]
