@@ -211,15 +211,20 @@ class ServerActionStep(Step):
         if message is None:
             _, settled = runner.wait(lambda: self._settled(runner, server_id, before))
         migration = self._migration(runner, server_id, before)
-        error_class, error_message = ((None, None) if message is not None else
-                                      runner.action_error(server_id, self.INSTANCE_ACTION))
+        actions = runner.new_actions(server_id, known_actions)
+        # Refused before any action was recorded, nothing failed but the request;
+        # a request answered with an error after its action was recorded (a call to
+        # the conductor) failed where the action's events say.
+        error_class, error_message = (
+            runner.action_error(server_id, self.INSTANCE_ACTION)
+            if any(a.action == self.INSTANCE_ACTION for a in actions) else (None, None))
         return StepOutcome(
             step=self, api_status=status, api_message=message,
             error_class=error_class, error_message=error_message,
             servers=(runner.server_state(self.server),),
             migration=None if migration is None else runner.migration_state(migration),
             request_specs={self.server: runner.cloud.request_spec(server_id)},
-            actions=runner.new_actions(server_id, known_actions),
+            actions=actions,
             refs={"@source": source, "@target": target,
                   "@other": runner.other_host(source)}, settled=settled)
 
