@@ -185,10 +185,10 @@ class InstanceGroup(PersistentObject):
         raise exception.InstanceGroupNotFound(group_uuid=instance_uuid)
 
     def get_hosts(self, db: Database, exclude: list[str] | None = None) -> list[str]:
-        """The hosts the group's members are on (each once)."""
+        """The hosts the group's members that still exist are on (each once)."""
         hosts: list[str] = []
         for uuid in self.members or ():
-            if uuid in (exclude or ()):
+            if uuid in (exclude or ()) or not db.query(Instance, uuid=uuid):
                 continue
             host = Instance.get_by_uuid(db, uuid).host
             if host is not None and host not in hosts:
@@ -323,6 +323,14 @@ class Instance(PersistentObject):
             return db.get(cls, uuid)
         except exception.ObjectNotFound:
             raise exception.InstanceNotFound(instance_id=uuid) from None
+
+    def destroy(self) -> None:
+        """db.instance_destroy: the server's migrations go with it (its instance actions
+        and its RequestSpec stay, as Nova keeps them until rows are archived)."""
+        if self._db is not None:
+            for migration in self._db.query(Migration, instance_uuid=self.uuid):
+                migration.destroy()
+        super().destroy()
 
 
 # Statuses a migration never leaves.

@@ -56,6 +56,8 @@ class StepRunner:
             for f in scenario.cloud.flavors
         }
         self._server_ids: list[str | None] = []
+        # Servers a delete step removed: no longer observed.
+        self._deleted: set[int] = set()
         # Server groups by the name the scenario gives them.
         self.group_ids: dict[str, str] = {}
         self.groups = GroupPolicyWatcher()
@@ -117,8 +119,21 @@ class StepRunner:
         return server_id
 
     def _made(self) -> Iterator[tuple[int, str]]:
-        """(index, id) of every server the scenario's create steps made."""
-        return ((i, s) for i, s in enumerate(self._server_ids) if s is not None)
+        """(index, id) of every server the scenario's create steps made and still has."""
+        return ((i, s) for i, s in enumerate(self._server_ids)
+                if s is not None and i not in self._deleted)
+
+    def gone(self, index: int) -> bool | None:
+        """True once the API no longer knows the server (None until then); from then on
+        it is not observed."""
+        try:
+            self.cloud.admin_api.get_server(self.server_id(index))
+        except self.cloud.api_errors as exc:
+            if exc.response.status_code != 404:
+                raise
+            self._deleted.add(index)
+            return True
+        return None
 
     def last_host(self, index: int) -> str | None:
         """The server's host now, or the one it was on last (once shelve-offloaded)."""

@@ -51,6 +51,9 @@ class TestOpenStackClient:
         return self._request("get_server", {"server": server_id},
                              server_id=server_id)["server"]
 
+    def delete_server(self, server_id: str) -> None:
+        self._request("delete_server", {"server": server_id}, server_id=server_id)
+
     def get_servers(self, detail: bool = True, search_opts: dict[str, Any] | None = None
                     ) -> list[dict[str, Any]]:
         return self._request("get_servers", dict(search_opts or {}),

@@ -18,7 +18,7 @@ from harness.cloud.api import policy
 from harness.cloud.compute.rpcapi import ComputeRPCAPI
 from harness.cloud.conductor.api import ComputeTaskAPI
 from harness.cloud.conf import Config
-from harness.cloud.context import RequestContext
+from harness.cloud.context import RequestContext, get_admin_context
 from harness.cloud.db import Database
 from harness.cloud.instance_actions import record_action_start
 from harness.cloud.objects import (
@@ -32,6 +32,7 @@ from harness.cloud.objects import (
     Service,
 )
 from harness.cloud.rpc import RPCClient
+from harness.cloud.scheduler.client import SchedulerReportClient
 
 # nova.compute.vm_states / task_states used by the checks below.
 ACTIVE, STOPPED, PAUSED, ERROR = "active", "stopped", "paused", "error"
@@ -57,6 +58,7 @@ class API:
         self.config = config
         self.compute_task_api = ComputeTaskAPI(rpc)
         self.compute_rpcapi = ComputeRPCAPI(rpc)
+        self.reportclient = SchedulerReportClient(rpc)
 
     # Create
 
@@ -159,6 +161,46 @@ class API:
             stored.members = [m for m in stored.members or ()
                               if m not in {i.uuid for i in instances}]
             stored.save()
+
+    # Delete
+
+    def delete(self, context: RequestContext, instance: Instance) -> None:
+        """API._delete: in any state. A server on a compute that is up is deleted there
+        (a resized one confirmed first, so that its source gives back what the
+        migration held); otherwise here, with its allocations."""
+        original_task_state = instance.task_state
+        instance.task_state = "deleting"
+        instance.save()
+        if instance.host is None:
+            self._local_delete(instance)
+            return
+        if instance.vm_state == RESIZED:
+            self._confirm_resize_on_deleting(context, instance)
+        services = self.db.query(Service, host=instance.host)
+        if services and services[0].is_up:
+            if original_task_state == "deleting":
+                return
+            record_action_start(self.db, context, instance.uuid, "delete")
+            self.compute_rpcapi.terminate_instance(context, instance)
+        else:
+            self._local_delete(instance)
+            record_action_start(self.db, context, instance.uuid, "delete")
+
+    def _confirm_resize_on_deleting(self, context: RequestContext, instance: Instance) -> None:
+        for status in ("finished", "confirming"):
+            try:
+                migration = self._migration_by_status(instance, status)
+            except exception.MigrationNotFoundByStatus:
+                continue
+            record_action_start(self.db, context, instance.uuid, "confirmResize")
+            self.compute_rpcapi.confirm_resize(context, instance, migration,
+                                               migration.source_compute, cast=False)
+            return
+
+    def _local_delete(self, instance: Instance) -> None:
+        """_local_delete and _local_delete_cleanup: no compute to ask."""
+        self.reportclient.delete_allocation_for_instance(get_admin_context(), instance.uuid)
+        instance.destroy()
 
     # Live migration (migrate_server)
 

@@ -55,6 +55,10 @@ class OpenStackComputeAPI:
     def get_server(self, context: RequestContext, server_id: str) -> dict[str, Any]:
         return self.servers.show(context, server_id)
 
+    @api_handler(204)
+    def delete_server(self, context: RequestContext, server_id: str) -> None:
+        self.servers.delete(context, server_id)
+
     @api_handler(202)
     def post_server_action(self, context: RequestContext, server_id: str, body: Any,
                            version: Version) -> Any:

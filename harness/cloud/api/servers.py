@@ -111,6 +111,11 @@ class ServersController:
         # Newest first, as Nova sorts by created_at desc.
         return {"servers": [self.view(context, i) for i in reversed(instances)]}
 
+    def delete(self, context: RequestContext, server_id: str) -> None:
+        instance = get_instance(self.db, context, server_id)
+        policy.authorize(context, "os_compute_api:servers:delete", instance.project_id)
+        self.compute_api.delete(context, instance)
+
     def show(self, context: RequestContext, server_id: str) -> dict[str, Any]:
         return {"server": self.view(context, get_instance(self.db, context, server_id))}
 

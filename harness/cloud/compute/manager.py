@@ -150,6 +150,18 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         self._update_available_resource(node)
         self.compute_task_api.build_instances(context, instance, request_spec, host_list)
 
+    # Delete
+
+    def terminate_instance(self, context: RequestContext, instance: Instance) -> None:
+        """_delete_instance: the guest goes, then the server's allocations and the
+        server itself (_complete_deletion)."""
+        with event_reporter(self.db, context, instance.uuid, "compute_terminate_instance",
+                            self.host):
+            self.driver.destroy(instance)
+            self.reportclient.delete_allocation_for_instance(context, instance.uuid)
+            Instance.get_by_uuid(self.db, instance.uuid).destroy()
+            self._update_available_resource(instance.node)
+
     def _validate_instance_group_policy(self, instance: Instance,
                                         scheduler_hints: dict[str, list[str]]) -> None:
         """The late check of the server group named by the ``group`` hint of a build, a

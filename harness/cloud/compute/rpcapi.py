@@ -93,10 +93,14 @@ class ComputeRPCAPI:
                       context=context, instance=instance, migration=migration)
 
     def confirm_resize(self, context: RequestContext, instance: Instance,
-                       migration: Migration, host: str | None) -> None:
-        self.rpc.cast(compute_topic(host or ""), "confirm_resize",
-                      trace={"instance": instance},
-                      context=context, instance=instance, migration=migration)
+                       migration: Migration, host: str | None, cast: bool = True) -> None:
+        send = self.rpc.cast if cast else self.rpc.call
+        send(compute_topic(host or ""), "confirm_resize", trace={"instance": instance},
+             context=context, instance=instance, migration=migration)
+
+    def terminate_instance(self, context: RequestContext, instance: Instance) -> None:
+        self.rpc.cast(compute_topic(instance.host or ""), "terminate_instance",
+                      trace={"instance": instance}, context=context, instance=instance)
 
     def revert_resize(self, context: RequestContext, instance: Instance,
                       migration: Migration, host: str | None, request_spec: RequestSpec

@@ -15,12 +15,14 @@ from harness.scenario.steps.servers import (
     CreateServerGroupStep,
     CreateStep,
     DeleteServerGroupStep,
+    DeleteStep,
 )
 from harness.scenario.steps.services import ComputeFaultStep, RestartComputeStep, SetServiceStep
 from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, UnshelveStep
 
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     CreateStep,
+    DeleteStep,
     CreateServerGroupStep,
     DeleteServerGroupStep,
     LiveMigrateStep,

@@ -44,15 +44,21 @@ class Names:
     flavors: list[str]
     servers: int = 0
     groups: list[str] = field(default_factory=list)
+    # Deleted servers, and the step (numbered from 1) that deleted each.
+    deleted: dict[int, int] = field(default_factory=dict)
 
     def group(self, key: str, name: str) -> Iterator[Reference]:
         if name not in self.groups:
             known = f"one of {self.groups}" if self.groups else "a create-server-group step before"
             yield (key,), f"unknown server group {name!r}; expected {known}"
 
-    def server(self, index: int) -> Iterator[Reference]:
+    def server(self, index: int, deleted_too: bool = False) -> Iterator[Reference]:
+        """A server an earlier step created (and, unless ``deleted_too``, none deleted)."""
         if index >= self.servers:
             yield ("server",), _no_such_server(index, self.servers)
+        elif index in self.deleted and not deleted_too:
+            yield ("server",), (f"server {index} is deleted by step {self.deleted[index]}; "
+                                "expected a server that still exists")
 
     def host(self, key: str, host: str | None, refs_allowed: bool = True) -> Iterator[Reference]:
         """A host name, or (for a server's move) @other or @source."""
@@ -70,6 +76,10 @@ class Names:
     def flavor(self, key: str, name: str) -> Iterator[Reference]:
         if name not in self.flavors:
             yield (key,), f"unknown flavor {name!r}; expected one of {self.flavors}"
+
+
+def never_created(index: int) -> str:
+    return f"server {index} was never created: an earlier step failed"
 
 
 def _no_such_server(index: int, created: int) -> str:
@@ -196,8 +206,7 @@ class ServerActionStep(Step):
 
     def run(self, runner: StepRunner) -> StepOutcome:
         if not runner.created(self.server):
-            return StepOutcome(step=self, api_status=None, api_message=(
-                f"server {self.server} was never created: an earlier step failed"))
+            return StepOutcome(step=self, api_status=None, api_message=never_created(self.server))
         server_id = runner.server_id(self.server)
         source = runner.last_host(self.server)
         ref = self.target_ref()

@@ -1,4 +1,5 @@
-"""Steps on the servers themselves: create (one request, ``count`` servers)."""
+"""Steps on the servers themselves and their groups: create (one request, ``count``
+servers), delete, and create or delete a server group."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.scenario.outcome import StepOutcome
-from harness.scenario.steps.base import MICROVERSION, Names, Reference, Step
+from harness.scenario.steps.base import (
+    MICROVERSION,
+    SERVER_INDEX,
+    Names,
+    Reference,
+    Step,
+    never_created,
+)
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -129,6 +137,39 @@ class CreateStep(Step):
                           for action in runner.new_actions(runner.server_id(i), set())),
             settled=settled,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteStep(Step):
+    """DELETE /servers/{id}: the server goes, with its allocations (a resize waiting
+    for its confirmation is confirmed first). Later steps may not name it, except to
+    name the host it was on."""
+
+    ACTION: ClassVar[str] = "delete"
+    SUCCESS_STATUS: ClassVar[int | None] = 204
+    # What it acts on is gone: nothing of it to expect.
+    ACTS_ON_SERVERS: ClassVar[bool] = False
+    REQUIRED = ("server",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {"server": SERVER_INDEX}
+
+    server: int
+
+    def references(self, names: Names) -> Iterator[Reference]:
+        yield from names.server(self.server)
+        names.deleted[self.server] = self.index + 1
+
+    def describe(self) -> str:
+        return f"delete server {self.server}"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        if not runner.created(self.server):
+            return StepOutcome(step=self, api_status=None, api_message=never_created(self.server))
+        server_id = runner.server_id(self.server)
+        status, message, _ = runner.request(self, lambda api: api.delete_server(server_id))
+        settled = True
+        if message is None:
+            _, settled = runner.wait(lambda: runner.gone(self.server))
+        return StepOutcome(step=self, api_status=status, api_message=message, settled=settled)
 
 
 @dataclass(frozen=True, kw_only=True)

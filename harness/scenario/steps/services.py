@@ -38,7 +38,7 @@ class ServiceStep(Step):
 
     def references(self, names: Names) -> Iterator[Reference]:
         if self.server is not None:
-            return names.server(self.server)
+            return names.server(self.server, deleted_too=True)
         return names.host("host", self.host, refs_allowed=False)
 
     def named_hosts(self) -> set[str]:

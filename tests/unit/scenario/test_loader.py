@@ -415,6 +415,13 @@ STEP_PROBLEMS = {
                     '[[steps]]\naction = "create-server-group"\nname = "g"  # again\n'
                     'policy = "affinity"\n',
                     "# again", "steps[2].name: a server group named 'g' exists already"),
+    "move-of-a-deleted-server": ('action = "delete"\nserver = 0\n[[steps]]\n'
+                                 'action = "migrate"\nserver = 0  # gone\n',
+                                 "# gone", "steps[2].server: server 0 is deleted by step 2; "
+                                           "expected a server that still exists"),
+    "delete-twice": ('action = "delete"\nserver = 1\n[[steps]]\n'
+                     'action = "delete"\nserver = 1  # again\n',
+                     "# again", "steps[2].server: server 1 is deleted by step 2"),
     "delete-unknown-group": ('action = "delete-server-group"\nname = "spread"\n',
                              'name = "spread"', "steps[1].name: unknown server group "
                                                 "'spread'; expected a create-server-group"),
