@@ -19,7 +19,7 @@ from harness.cloud.compute.manager import ComputeManager
 from harness.cloud.compute.rpcapi import compute_topic
 from harness.cloud.conductor.manager import ComputeTaskManager
 from harness.cloud.conf import Config
-from harness.cloud.context import ADMIN_ROLES, RequestContext
+from harness.cloud.context import ADMIN_ROLES, MANAGER_ROLES, READER_ROLES, RequestContext
 from harness.cloud.db import Database
 from harness.cloud.placement import PlacementService
 from harness.cloud.rpc import Bus, Trace
@@ -138,6 +138,13 @@ class APIFixture(_ServiceFixture):
         self.api = TestOpenStackClient(
             self.bus.client("user"),
             RequestContext(user_id=self.user_id, project_id=self.project_id))
+        self.manager_api = TestOpenStackClient(
+            self.bus.client("manager"),
+            RequestContext(user_id="manager", project_id=self.project_id,
+                           roles=MANAGER_ROLES))
+        self.reader_api = TestOpenStackClient(
+            self.bus.client("reader"),
+            RequestContext(user_id="reader", project_id=self.project_id, roles=READER_ROLES))
 
 
 class CloudFixture(fixtures.Fixture):
@@ -158,6 +165,7 @@ class CloudFixture(fixtures.Fixture):
         self.placement = self.useFixture(PlacementFixture(self.bus)).placement
         api = self.useFixture(APIFixture(self.bus, self.db, self.config))
         self.admin_api, self.api = api.admin_api, api.api
+        self.manager_api, self.reader_api = api.manager_api, api.reader_api
         self.useFixture(ConductorFixture(self.bus, self.db, self.config))
         self.scheduler_manager = self.useFixture(
             SchedulerFixture(self.bus, self.db, self.config, self.scheduler)).manager

@@ -27,6 +27,8 @@ class BackendUnavailable(Exception):
 class CloudHandle(Protocol):
     admin_api: Any
     api: Any
+    # The API client of each actor a step may be sent as ("admin", "user", ...).
+    clients: dict[str, Any]
     image_ref: str
     # Another image, for a rebuild that changes it.
     other_image_ref: str

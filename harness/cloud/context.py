@@ -11,6 +11,10 @@ _request_ids = itertools.count(1)
 # The roles Nova's functional API fixture gives its clients (OSAPIFixture).
 ADMIN_ROLES = ("reader", "member", "admin")
 MEMBER_ROLES = ("reader", "member")
+# A project manager (Nova 34's default policy lets one move servers without naming a
+# host) and a read-only user, as a scenario's ``as`` names them.
+MANAGER_ROLES = ("reader", "member", "manager")
+READER_ROLES = ("reader",)
 
 
 def _next_request_id() -> str:

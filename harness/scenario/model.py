@@ -125,7 +125,7 @@ class Expect:
     allocations: str = "consistent"
 
 
-Actor = Literal["admin", "user"]
+Actor = Literal["admin", "user", "manager", "reader"]
 
 
 @dataclass(frozen=True)

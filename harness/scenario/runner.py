@@ -157,7 +157,7 @@ class StepRunner:
     def request(self, step: Step, call: Callable[[Any], T],
                 microversion: str | None = None) -> tuple[int, str | None, T | None]:
         """Send ``call`` as the step's actor: (status, error message or None, response)."""
-        api = self.cloud.admin_api if step.actor == "admin" else self.cloud.api
+        api = self.cloud.clients[step.actor]
         default_microversion = api.microversion
         api.microversion = microversion or default_microversion
         try:

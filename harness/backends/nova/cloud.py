@@ -107,7 +107,12 @@ class NovaCloud(fixtures.Fixture):
         api_fixture = case.useFixture(nova_fixtures.OSAPIFixture(api_version="v2.1"))
         self.admin_api = api_fixture.admin_api
         self.api = api_fixture.api
-        for client in (self.admin_api, self.api):
+        self.reader_api = api_fixture.reader_api
+        # The fixture has no project manager: one more client, as it makes the others.
+        self.manager_api = type(self.api)("manager", self.api.base_url,
+                                          project_id=self.api.project_id,
+                                          roles=["reader", "member", "manager"])
+        for client in (self.admin_api, self.api, self.reader_api, self.manager_api):
             client.microversion = self.microversion
         fake_network.set_stub_network_methods(case)
         # oslo.messaging logs what a service raised while handling a message.

@@ -218,7 +218,8 @@ class ServerActionStep(Step):
             self.microversion)
         settled = True
         if message is None:
-            _, settled = runner.wait(lambda: self._settled(runner, server_id, before))
+            _, settled = runner.wait(
+                lambda: self._settled(runner, server_id, before, known_actions))
         migration = self._migration(runner, server_id, before)
         actions = runner.new_actions(server_id, known_actions)
         # Refused before any action was recorded, nothing failed but the request;
@@ -246,13 +247,21 @@ class ServerActionStep(Step):
             return new[0] if new else None
         return migrations[0] if migrations and self.MIGRATION == "acts-on" else None
 
-    def _settled(self, runner: StepRunner, server_id: str, before: set[str]) -> bool | None:
+    def _settled(self, runner: StepRunner, server_id: str, before: set[str],
+                 known_actions: set[str]) -> bool | None:
         server = runner.cloud.admin_api.get_server(server_id)
         if server["OS-EXT-STS:task_state"] is not None:
             return None
         migration = self._migration(runner, server_id, before)
         if migration is not None and migration["status"] not in MIGRATION_RESTING_STATUSES:
             return None
+        # A compute records its event's result after the method that changed the
+        # server and migration has returned: wait for it too. (An event started twice,
+        # by a retry, keeps one unfinished row: Nova finishes the first of its name.)
+        for action in runner.new_actions(server_id, known_actions):
+            finished = {name for name, result in action.events if result is not None}
+            if any(name not in finished for name, _ in action.events):
+                return None
         return True
 
 
