@@ -42,6 +42,15 @@ def test_nova_cloud_runs_the_scheduler_given_on_the_command_line(move_test):
                                             "--harness-scheduler", "pike-16.0.0")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*assert 'error' == 'completed'*"])
+    # The failure shows the cloud's trace and why, as the TestCase's details do.
+    result.stdout.fnmatch_lines(["*harness trace*", "*select_destinations*",
+                                 "*harness why*", "*RequestSpec.num_instances = 2*"])
+
+
+def test_a_passing_test_shows_no_trace(move_test):
+    result = move_test.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=1)
+    assert "harness trace" not in result.stdout.str()
 
 
 def test_an_unknown_harness_scheduler_is_a_usage_error(move_test):
