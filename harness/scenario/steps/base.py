@@ -36,6 +36,15 @@ SERVER_INDEX: dict[str, Any] = {
 HOST_REF: dict[str, Any] = {"$ref": "#/$defs/host_ref"}
 
 
+def at_least(microversion: str | None, minimum: tuple[int, int]) -> bool:
+    """Whether a step's microversion (None: the default, the newest) is ``minimum`` or
+    later."""
+    if microversion in (None, "latest"):
+        return True
+    major, minor = str(microversion).split(".")
+    return (int(major), int(minor)) >= minimum
+
+
 @dataclass
 class Names:
     """What a step's keys may refer to, as loading walks the steps in order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.scenario.steps.base import MoveStep
+from harness.scenario.steps.base import MoveStep, at_least
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -21,22 +21,23 @@ class EvacuateStep(MoveStep):
     INSTANCE_ACTION: ClassVar[str] = "evacuate"
     SUCCESS_STATUS: ClassVar[int | None] = 200
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "force": {"type": "boolean"},
-        # The harness sends the body of 2.14 on (no onSharedStorage).
-        "microversion": {
-            "description": "a compute API microversion from 2.14 on, or latest",
-            "type": "string",
-            "pattern": r"^(latest|2\.(1[4-9]|[2-9][0-9]|10[0-4]))$",
-        },
+        "force": {"description": "bypass the scheduler for the host (2.29 to 2.67); "
+                                 "before 2.29 a host is always forced",
+                  "type": "boolean"},
     }
 
     force: bool = False
 
     def forced(self) -> bool:
-        return self.force
+        return self.force or (self.host is not None and not at_least(self.microversion,
+                                                                     (2, 29)))
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
+        """As each microversion takes it: onSharedStorage until 2.13 (the fake driver's
+        and Nova's fake virt driver's disks are not shared)."""
         body: dict[str, Any] = {}
+        if not at_least(self.microversion, (2, 14)):
+            body["onSharedStorage"] = False
         if target:
             body["host"] = target
         if self.force:

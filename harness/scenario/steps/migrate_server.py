@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.scenario.steps.base import MoveStep
+from harness.scenario.steps.base import MoveStep, at_least
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -18,26 +18,29 @@ class LiveMigrateStep(MoveStep):
     VERB: ClassVar[str] = "live-migrate"
     INSTANCE_ACTION: ClassVar[str] = "live-migration"
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "block_migration": {"enum": [True, False, "auto"]},
-        "force": {"type": "boolean"},
-        # Narrower than other actions': the harness sends os-migrateLive as from
-        # 2.30 (block_migration "auto", force).
-        "microversion": {
-            "description": "a compute API microversion from 2.30 (os-migrateLive with force) "
-                           "on, or latest",
-            "type": "string",
-            "pattern": r"^(latest|2\.(3[0-9]|[4-9][0-9]|10[0-4]))$",
-        },
+        "block_migration": {"description": 'default: "auto" from 2.25, false before',
+                            "enum": [True, False, "auto"]},
+        "force": {"description": "bypass the scheduler for the host (2.30 to 2.67); "
+                                 "before 2.30 a host is always forced",
+                  "type": "boolean"},
     }
 
-    block_migration: bool | str = "auto"
+    block_migration: bool | str | None = None
     force: bool = False
 
     def forced(self) -> bool:
-        return self.force
+        return self.force or (self.host is not None and not at_least(self.microversion,
+                                                                     (2, 30)))
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"block_migration": self.block_migration, "host": target}
+        """As each microversion takes it: disk_over_commit until 2.24, "auto" from 2.25."""
+        auto = at_least(self.microversion, (2, 25))
+        default = "auto" if auto else False
+        body: dict[str, Any] = {
+            "block_migration": default if self.block_migration is None else self.block_migration,
+            "host": target}
+        if not auto:
+            body["disk_over_commit"] = False
         if self.force:
             body["force"] = True
         return {"os-migrateLive": body}

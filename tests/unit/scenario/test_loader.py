@@ -38,7 +38,7 @@ def test_a_valid_file_gives_a_scenario_with_typed_steps(tmp_path):
     assert isinstance(create, CreateStep)
     assert (create.index, create.flavor, create.count, create.actor) == (0, "small", 2, "admin")
     assert isinstance(move, LiveMigrateStep)
-    assert (move.index, move.server, move.host, move.block_migration) == (1, 0, "@other", "auto")
+    assert (move.index, move.server, move.host, move.block_migration) == (1, 0, "@other", None)
     assert move.expect.migration == MigrationExpect(
         status="completed", source="@source", dest="@target")
     assert move.expect.server == ServerExpect(status="ACTIVE", host="@target")
@@ -385,8 +385,8 @@ STEP_PROBLEMS = {
                               "steps[1]: 'flavor' is a required property"),
     "resize-to-unknown-flavor": ('action = "resize"\nserver = 0\nflavor = "huge"\n',
                                  'flavor = "huge"', "steps[1].flavor: unknown flavor 'huge'"),
-    "evacuate-before-2.14": ('action = "evacuate"\nserver = 0\nmicroversion = "2.13"\n',
-                             "2.13", "steps[1].microversion: '2.13' does not match"),
+    "evacuate-at-an-unknown-version": ('action = "evacuate"\nserver = 0\nmicroversion = "2.105"\n',
+                                       "2.105", "steps[1].microversion: '2.105' does not match"),
     "rebuild-with-a-named-image": ('action = "rebuild"\nserver = 0\nimage = "cirros"\n',
                                    "cirros", "steps[1].image: 'cirros' is not one of"),
     "confirm-with-a-host": ('action = "confirm-resize"\nserver = 0\nhost = "host2"\n',
