@@ -75,6 +75,7 @@ class LiveMigrationTask(TaskBase):
         else:
             self._check_destination_is_not_source()
             self._check_host_is_up(self.destination)
+            self._check_destination_has_enough_memory()
             forced_node = self._claim_on_forced_destination()
             try:
                 self._call_livem_checks_on_host(self.destination)
@@ -110,6 +111,22 @@ class LiveMigrationTask(TaskBase):
         if self.destination == self.source:
             raise exception.UnableToMigrateToSelf(
                 instance_id=self.instance.uuid, host=self.destination)
+
+    def _check_destination_has_enough_memory(self) -> None:
+        """The old RAMFilter's arithmetic on the destination's compute node record, which
+        a forced host must pass: what it may still take must exceed the server's memory
+        (a flavor that would fill it exactly is refused, though placement would fit it)."""
+        nodes = self.db.query(ComputeNode, host=self.destination)
+        if not nodes:
+            raise exception.ComputeHostNotFound(host=self.destination)
+        compute = nodes[0]
+        avail = (compute.memory_mb * compute.ram_allocation_ratio
+                 - (compute.memory_mb - compute.free_ram_mb))
+        mem_inst = self.instance.flavor.memory_mb
+        if not mem_inst or avail <= mem_inst:
+            raise exception.MigrationPreCheckError(
+                reason=f"Unable to migrate {self.instance.uuid} to {self.destination}: "
+                       f"Lack of memory(host:{avail} <= instance:{mem_inst})")
 
     def _claim_on_forced_destination(self) -> ComputeNode:
         """The forced path bypasses the scheduler but still claims in placement."""
