@@ -167,14 +167,18 @@ def test_a_forced_host_bypasses_the_scheduler_but_claims_in_placement():
         assert list(allocations(cloud, server["id"])) == ["host3"]
 
 
-def test_a_forced_host_without_room_fails_with_no_valid_host_and_keeps_allocations():
+def test_a_forced_host_without_the_memory_is_refused_before_any_claim():
+    # The conductor's own memory check comes before placement is asked.
     with CloudFixture() as cloud:
         servers = boot(cloud, count=2, flavor=make_flavor(cloud, **LARGE))
         source, full = (s["OS-EXT-SRV-ATTR:host"] for s in servers)
         before = {s["id"]: allocations(cloud, s["id"]) for s in servers}
+        mark = cloud.trace.mark()
         live_migrate(cloud, servers[0]["id"], host=full, force=True)
         [hop] = hops(cloud, "live_migrate_instance")
-        assert isinstance(hop.error, exception.NoValidHost)
+        assert isinstance(hop.error, exception.MigrationPreCheckError)
+        assert "Lack of memory" in str(hop.error)
+        assert not hops(cloud, "put_allocations", since=mark)
         assert migrations(cloud, servers[0]["id"])[0].status == "error"
         assert instance(cloud, servers[0]["id"]).host == source
         assert {s["id"]: allocations(cloud, s["id"]) for s in servers} == before
