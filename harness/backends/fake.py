@@ -80,8 +80,10 @@ def _is_observation(hop: Hop) -> bool:
 class FakeCloudBackend:
     name = "fake"
 
-    def __init__(self, inject: str | None = None) -> None:
+    def __init__(self, inject: str | None = None, reverse_ties: bool = False) -> None:
         self.inject = inject
+        # Equally weighed hosts taken the other way round (see Config.reverse_host_order).
+        self.reverse_ties = reverse_ties
 
     def prepare(self) -> None:
         """The fake cloud needs nothing beyond the harness itself."""
@@ -94,7 +96,8 @@ class FakeCloudBackend:
             allow_resize_to_same_host=options.allow_resize_to_same_host,
             shelved_offload_time=options.shelved_offload_time,
             disable_group_policy_check_upcall=options.disable_group_policy_check_upcall,
-            quota={**DEFAULT_QUOTA, **options.quota})
+            quota={**DEFAULT_QUOTA, **options.quota},
+            reverse_host_order=self.reverse_ties)
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
                                      scheduler=scheduler, config=config) as cloud:
             yield FakeCloudHandle(cloud)

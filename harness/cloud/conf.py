@@ -35,6 +35,10 @@ class Config:
     # [DEFAULT] shelved_offload_time: 0 offloads a server as soon as it is shelved;
     # -1 never (the fake cloud has no periodic task for positive values).
     shelved_offload_time: int = 0
+    # Not Nova's: take equally weighed hosts in reverse compute node UUID order. Nova's
+    # order is random (UUIDs are), so a run with it reversed shows whether an outcome
+    # depends on how a tie breaks.
+    reverse_host_order: bool = False
     # [quota] instances, cores, ram, server_groups, server_group_members
     quota: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTA))
     # [filter_scheduler] *_weight_multiplier; 1.0 spreads, negative values stack.

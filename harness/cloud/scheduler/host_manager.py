@@ -88,6 +88,7 @@ class HostState:
 class HostManager:
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
+        self.config = config
         self.enabled_filters = [filters.get_filter(name) for name in config.enabled_filters]
         self.weighers = weights.get_weighers(config.weight_multipliers)
 
@@ -101,7 +102,8 @@ class HostManager:
                 instances.setdefault(instance.host, []).append(instance.uuid)
         # Nova reads them with "WHERE uuid IN (...)" through a unique index on
         # uuid, so hosts that weigh the same are taken in compute node UUID order.
-        for node in sorted(self.db.query(ComputeNode), key=lambda n: n.uuid):
+        for node in sorted(self.db.query(ComputeNode), key=lambda n: n.uuid,
+                           reverse=self.config.reverse_host_order):
             if compute_uuids is not None and node.uuid not in compute_uuids:
                 continue
             service = services.get(node.host)

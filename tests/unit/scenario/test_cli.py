@@ -186,3 +186,34 @@ def test_a_bad_harness_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("HARNESS_SCHEDULER", "nope")
     code, _, err = run(capsys, "run", str(write(tmp_path / "m.toml", MOVES)))
     assert code == 2 and "unknown scheduler 'nope'" in err
+
+
+# diff, with the fake cloud standing in for Nova
+
+
+@pytest.fixture
+def fake_for_nova(monkeypatch):
+    from harness import cli
+    from harness.backends.fake import FakeCloudBackend
+
+    real = cli.get_backend
+    monkeypatch.setattr(cli, "get_backend", lambda name, inject=None: (
+        FakeCloudBackend(inject) if name == "nova" else real(name, inject)))
+
+
+def test_diff_of_agreeing_backends_says_same(tmp_path, capsys, fake_for_nova):
+    code, out, _ = run(capsys, "diff", str(write(tmp_path / "moves.toml", MOVES)))
+    assert code == 0, out
+    assert out.splitlines()[1].startswith("SAME moves  (fake ")
+
+
+def test_diff_names_a_scenario_whose_outcome_hangs_on_a_weight_tie(tmp_path, capsys,
+                                                                   fake_for_nova):
+    tie = HEADER.replace("count = 2", "count = 1") + (
+        '[steps.expect]\nserver = { host = "host1" }\n')
+    code, out, _ = run(capsys, "diff", str(write(tmp_path / "tie.toml", tie)))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith("TIE tie  (fake ")
+    assert "depends on how the scheduler breaks a weight tie" in lines[2]
+    assert "server 0.host: fake 'host1', ties reversed 'host2'" in out
