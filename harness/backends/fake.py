@@ -12,6 +12,7 @@ from harness.cloud.conf import DEFAULT_QUOTA, Config
 from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
 from harness.cloud.rpc import Hop
+from harness.cloud.scheduler.weights import MULTIPLIER_OPTIONS
 from harness.cloud.virt import NodeResources
 from harness.faults import FaultPoint, set_fault
 from harness.fixtures import CloudFixture, HostSpec
@@ -97,6 +98,11 @@ class FakeCloudBackend:
             shelved_offload_time=options.shelved_offload_time,
             disable_group_policy_check_upcall=options.disable_group_policy_check_upcall,
             quota={**DEFAULT_QUOTA, **options.quota},
+            max_attempts=options.max_attempts,
+            **({"enabled_filters": options.enabled_filters} if options.enabled_filters else {}),
+            weight_multipliers={**Config().weight_multipliers, **{
+                MULTIPLIER_OPTIONS[option]: value
+                for option, value in options.weight_multipliers.items()}},
             reverse_host_order=self.reverse_ties)
         with injection, CloudFixture([host_spec(h) for h in scenario.cloud.hosts],
                                      scheduler=scheduler, config=config) as cloud:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from harness.cloud.compute.utils import exception_to_dict
@@ -51,6 +51,14 @@ def event_reporter(db: Database, context: RequestContext, instance_uuid: str, ev
         raise
     for action in actions:
         _finish(db, action, event, result="Success")
+
+
+def record_event_failure(db: Database, context: RequestContext, instance_uuid: str,
+                         event: str, host: str | None, exc: BaseException) -> None:
+    """An event that starts and fails at once (InstanceActionEvent.event_start, then
+    event_finish_with_failure), for a failure already caught."""
+    with suppress(type(exc)), event_reporter(db, context, instance_uuid, event, host):
+        raise exc
 
 
 def _finish(db: Database, action: InstanceAction, event: str, **values: Any) -> None:

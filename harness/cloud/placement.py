@@ -31,6 +31,10 @@ class ConsumerGenerationConflict(AllocationConflict):
     msg_fmt = "Consumer generation conflict for %(consumer_uuid)s: %(reason)s"
 
 
+# os_traits.COMPUTE_STATUS_DISABLED: on the providers of a disabled compute service.
+COMPUTE_STATUS_DISABLED = "COMPUTE_STATUS_DISABLED"
+
+
 @dataclass
 class Inventory:
     total: int
@@ -55,6 +59,7 @@ class ResourceProvider:
     name: str
     generation: int = 0
     inventories: dict[str, Inventory] = field(default_factory=dict)
+    traits: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -89,6 +94,14 @@ class PlacementService:
         provider.inventories = dict(inventories)
         provider.generation += 1
 
+    def get_traits(self, rp_uuid: str) -> set[str]:
+        return set(self._provider(rp_uuid).traits)
+
+    def set_traits(self, rp_uuid: str, traits: set[str]) -> None:
+        provider = self._provider(rp_uuid)
+        provider.traits = set(traits)
+        provider.generation += 1
+
     def usage(self, rp_uuid: str, resource_class: str) -> int:
         return sum(
             consumer.allocations.get(rp_uuid, {}).get(resource_class, 0)
@@ -102,13 +115,17 @@ class PlacementService:
     # Allocation candidates
 
     def get_allocation_candidates(
-        self, resources: Resources, in_tree: str | None = None
+        self, resources: Resources, in_tree: str | None = None,
+        forbidden: frozenset[str] = frozenset(),
     ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
-        """GET /allocation_candidates: (allocation_requests, provider_summaries, version)."""
+        """GET /allocation_candidates: (allocation_requests, provider_summaries, version);
+        no provider with a ``forbidden`` trait."""
         alloc_reqs: list[dict[str, Any]] = []
         summaries: dict[str, Any] = {}
         for provider in self.providers.values():
             if in_tree is not None and provider.uuid != in_tree:
+                continue
+            if provider.traits & forbidden:
                 continue
             if not self._fits(provider, resources):
                 continue
@@ -121,7 +138,7 @@ class PlacementService:
                     rc: {"capacity": inv.capacity, "used": self.usage(provider.uuid, rc)}
                     for rc, inv in provider.inventories.items()
                 },
-                "traits": [],
+                "traits": sorted(provider.traits),
                 "parent_provider_uuid": None,
                 "root_provider_uuid": provider.uuid,
             }

@@ -222,7 +222,7 @@ def _build(data: dict[str, Any], path: Path, scenario_id: str) -> Scenario:
         hosts=tuple(HostDef(name=h) if isinstance(h, str) else HostDef(**h)
                     for h in data["cloud"]["hosts"]),
         flavors=tuple(FlavorDef(**f) for f in data["cloud"]["flavors"]),
-        config=ConfigDef(**data["cloud"].get("config", {})),
+        config=_config(data["cloud"].get("config", {})),
     )
     return Scenario(
         id=scenario_id, path=path, title=meta["title"], cloud=cloud,
@@ -320,3 +320,9 @@ class KeyLines:
             if key_path[:end] in self.lines:
                 return self.lines[key_path[:end]]
         return None
+
+
+def _config(data: dict[str, Any]) -> ConfigDef:
+    if "enabled_filters" in data:
+        data = {**data, "enabled_filters": tuple(data["enabled_filters"])}
+    return ConfigDef(**data)

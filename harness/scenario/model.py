@@ -64,6 +64,12 @@ class ConfigDef:
     disable_group_policy_check_upcall: bool = False
     # [quota] limits the scenario sets; the others keep Nova's defaults.
     quota: Mapping[str, int] = field(default_factory=dict)
+    # [scheduler] max_attempts: the selected host and max_attempts - 1 alternates.
+    max_attempts: int = 3
+    # [filter_scheduler] enabled_filters, when the scenario replaces Nova's default list.
+    enabled_filters: tuple[str, ...] | None = None
+    # [filter_scheduler] <name>_weight_multiplier options the scenario sets, by option name.
+    weight_multipliers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

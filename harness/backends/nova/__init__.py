@@ -166,6 +166,10 @@ class NovaBackend:
                 options.disable_group_policy_check_upcall))
             if options.quota:
                 cloud.flags(group="quota", **options.quota)
+            cloud.flags(group="scheduler", max_attempts=options.max_attempts)
+            cloud.flags(group="filter_scheduler", **options.weight_multipliers, **(
+                {"enabled_filters": list(options.enabled_filters)}
+                if options.enabled_filters else {}))
             cloud.start_service("conductor")
             cloud.start_service("scheduler")
             for host in scenario.cloud.hosts:

@@ -33,7 +33,7 @@ class OpenStackComputeAPI:
         self.servers = ServersController(db, compute_api)
         self.migrations = MigrationsController(db)
         self.instance_actions = InstanceActionsController(db)
-        self.services = ServiceController(db)
+        self.services = ServiceController(db, compute_api.compute_rpcapi)
         self.flavors = FlavorManageController(db)
         self.server_groups = ServerGroupController(db, config.quota)
         self._actions: dict[str, ActionHandler] = {}

@@ -8,6 +8,7 @@ from typing import Any
 from harness.cloud import exception
 from harness.cloud.api import policy, schemas
 from harness.cloud.api.openstack import filters
+from harness.cloud.compute.rpcapi import ComputeRPCAPI
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
 from harness.cloud.objects import Service
@@ -16,8 +17,9 @@ SERVICE_FILTERS = {"host": "host", "binary": "binary"}
 
 
 class ServiceController:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, compute_rpcapi: ComputeRPCAPI) -> None:
         self.db = db
+        self.compute_rpcapi = compute_rpcapi
 
     def index(self, context: RequestContext, search_opts: dict[str, Any]) -> dict[str, Any]:
         policy.authorize(context, "os_compute_api:os-services:list")
@@ -38,6 +40,10 @@ class ServiceController:
         if "forced_down" in body:
             service.forced_down = body["forced_down"]
         service.save()
+        # HostAPI.service_update: a compute that is up keeps its providers' trait in
+        # step; one that is down catches up when it starts.
+        if "status" in body and service.binary == "nova-compute" and service.is_up:
+            self.compute_rpcapi.set_host_enabled(context, service.host, not service.disabled)
         return {"service": self.view(service)}
 
     @staticmethod

@@ -33,7 +33,7 @@ from harness.cloud.objects import (
     Selection,
     Service,
 )
-from harness.cloud.placement import Inventory
+from harness.cloud.placement import COMPUTE_STATUS_DISABLED, Inventory
 from harness.cloud.rpc import RPCClient
 from harness.cloud.scheduler.client import SchedulerReportClient
 from harness.cloud.virt import POWER_STATE_RUNNING, FakeDriver, NodeResources
@@ -75,7 +75,26 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
             self.reportclient.set_inventory_for_provider(
                 context, node.uuid, _inventories(resources))
             self._update_available_resource(nodename)
+        # The trait follows the service's disabled flag, which may have changed while
+        # this compute was down (the API tells only a compute that is up).
+        service = self.db.query(Service, host=self.host)[0]
+        self._update_compute_provider_status(context, enabled=not service.disabled)
         self._destroy_evacuated_instances(context)
+
+    def set_host_enabled(self, context: RequestContext, enabled: bool) -> None:
+        """The API enabled or disabled this compute's service."""
+        self._update_compute_provider_status(context, enabled)
+
+    def _update_compute_provider_status(self, context: RequestContext, enabled: bool) -> None:
+        """COMPUTE_STATUS_DISABLED on each node's provider while the service is disabled,
+        so that the scheduler's pre-filter leaves them out."""
+        for nodename in self.driver.nodes:
+            rp_uuid = self.db.get(ComputeNode, nodename).uuid
+            traits = self.reportclient.get_provider_traits(context, rp_uuid)
+            wanted = (traits - {COMPUTE_STATUS_DISABLED} if enabled
+                      else traits | {COMPUTE_STATUS_DISABLED})
+            if wanted != traits:
+                self.reportclient.set_traits_for_provider(context, rp_uuid, wanted)
 
     def _destroy_evacuated_instances(self, context: RequestContext) -> None:
         """Servers evacuated away while this host was down: drop their guest and their

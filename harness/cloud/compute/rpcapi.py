@@ -98,6 +98,10 @@ class ComputeRPCAPI:
         send(compute_topic(host or ""), "confirm_resize", trace={"instance": instance},
              context=context, instance=instance, migration=migration)
 
+    def set_host_enabled(self, context: RequestContext, host: str, enabled: bool) -> None:
+        self.rpc.call(compute_topic(host), "set_host_enabled", trace={"enabled": enabled},
+                      context=context, enabled=enabled)
+
     def terminate_instance(self, context: RequestContext, instance: Instance) -> None:
         self.rpc.cast(compute_topic(instance.host or ""), "terminate_instance",
                       trace={"instance": instance}, context=context, instance=instance)

@@ -18,7 +18,7 @@ from harness.cloud.conductor.tasks.migrate import MigrationTask
 from harness.cloud.conf import Config
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.instance_actions import event_reporter
+from harness.cloud.instance_actions import event_reporter, record_event_failure
 from harness.cloud.objects import (
     ComputeNode,
     Destination,
@@ -61,8 +61,12 @@ class ComputeTaskManager:
             host_lists = self._schedule_instances(context, request_specs[0], instance_uuids,
                                                   return_alternates=True)
         except Exception as exc:
+            # _bury_in_cell0: each server in ERROR with its fault, and its create
+            # action's failed event.
             for uuid in instance_uuids:
                 self._set_vm_state_and_notify(uuid, exc, vm_state="error", task_state=None)
+                record_event_failure(self.db, context, uuid,
+                                     "conductor_schedule_and_build_instances", "conductor", exc)
             return
         for request_spec, host_list in zip(request_specs, host_lists, strict=True):
             instance = Instance.get_by_uuid(self.db, request_spec.instance_uuid)

@@ -66,14 +66,24 @@ class SchedulerReportClient:
                       rp_uuid=rp_uuid, inventories=inventories)
 
     def get_allocation_candidates(
-        self, context: RequestContext, resources: Resources, in_tree: str | None = None
+        self, context: RequestContext, resources: Resources, in_tree: str | None = None,
+        forbidden: frozenset[str] = frozenset(),
     ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
         trace: dict[str, Any] = dict(resources)
         if in_tree:
             trace["in_tree"] = in_tree
         return self.rpc.call("placement", "get_allocation_candidates", trace=trace,
                              trace_result=_summarize_candidates,
-                             resources=resources, in_tree=in_tree)
+                             resources=resources, in_tree=in_tree, forbidden=forbidden)
+
+    def get_provider_traits(self, context: RequestContext, rp_uuid: str) -> set[str]:
+        return self.rpc.call("placement", "get_traits", trace={"rp": rp_uuid},
+                             rp_uuid=rp_uuid)
+
+    def set_traits_for_provider(self, context: RequestContext, rp_uuid: str,
+                                traits: set[str]) -> None:
+        self.rpc.call("placement", "set_traits", trace={"rp": rp_uuid, "traits": sorted(traits)},
+                      rp_uuid=rp_uuid, traits=traits)
 
     def get_allocs_for_consumer(self, context: RequestContext, consumer_uuid: str
                                 ) -> dict[str, Any]:

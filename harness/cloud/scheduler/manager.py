@@ -65,7 +65,8 @@ class SchedulerManager:
             request = utils.resources_from_request_spec(self.db, spec_obj)
             alloc_reqs, provider_summaries, allocation_request_version = (
                 self.placement_client.get_allocation_candidates(
-                    context, request.resources, in_tree=request.in_tree))
+                    context, request.resources, in_tree=request.in_tree,
+                    forbidden=request.forbidden))
             if not alloc_reqs:
                 self.trace.note("placement returned no allocation candidates",
                                 allocation_candidates=0)

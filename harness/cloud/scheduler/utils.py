@@ -9,7 +9,7 @@ from harness.cloud import exception
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
 from harness.cloud.objects import ComputeNode, Destination, Instance, InstanceGroup, RequestSpec
-from harness.cloud.placement import Resources
+from harness.cloud.placement import COMPUTE_STATUS_DISABLED, Resources
 from harness.cloud.scheduler.client import SchedulerReportClient
 
 
@@ -17,6 +17,9 @@ from harness.cloud.scheduler.client import SchedulerReportClient
 class ResourceRequest:
     resources: Resources
     in_tree: str | None = None
+    # request_filter.compute_status_filter, a pre-filter Nova always applies: no
+    # provider of a disabled compute service, whatever the enabled filters.
+    forbidden: frozenset[str] = frozenset({COMPUTE_STATUS_DISABLED})
 
 
 def resources_from_flavor(flavor: Any) -> Resources:

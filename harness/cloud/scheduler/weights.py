@@ -45,6 +45,16 @@ RAW_WEIGHERS: dict[str, tuple[RawWeigher, float | None]] = {
     "ServerGroupSoftAntiAffinityWeigher": (lambda h, s: -_soft_anti_affinity(h, s), None),
 }
 
+# nova.conf's [filter_scheduler] option for each weigher's multiplier.
+MULTIPLIER_OPTIONS: dict[str, str] = {
+    "ram_weight_multiplier": "RAMWeigher",
+    "cpu_weight_multiplier": "CPUWeigher",
+    "disk_weight_multiplier": "DiskWeigher",
+    "io_ops_weight_multiplier": "IoOpsWeigher",
+    "soft_affinity_weight_multiplier": "ServerGroupSoftAffinityWeigher",
+    "soft_anti_affinity_weight_multiplier": "ServerGroupSoftAntiAffinityWeigher",
+}
+
 
 @dataclass
 class WeighedHost:

@@ -109,9 +109,32 @@ def test_only_disabled_hosts_leave_no_valid_host():
 
 def test_forced_hosts_skip_the_filters():
     with CloudFixture() as cloud:
-        cloud.admin_api.put_service(service(cloud, "host2").uuid, {"status": "disabled"})
+        cloud.admin_api.put_service(service(cloud, "host2").uuid, {"forced_down": True})
         selections = select(cloud, request_spec(force_hosts=["host2"]), [uuid_n(1)])
         assert hosts_of(selections) == [["host2"]]
+
+
+def test_a_disabled_host_is_never_a_candidate_not_even_forced():
+    # compute_status_filter: placement is asked for providers without the trait the
+    # disabled service's compute put on them.
+    with CloudFixture() as cloud:
+        cloud.admin_api.put_service(service(cloud, "host2").uuid, {"status": "disabled"})
+        with pytest.raises(exception.NoValidHost):
+            select(cloud, request_spec(force_hosts=["host2"]), [uuid_n(1)])
+        cloud.admin_api.put_service(service(cloud, "host2").uuid, {"status": "enabled"})
+        assert hosts_of(select(cloud, request_spec(force_hosts=["host2"]), [uuid_n(1)])) == [
+            ["host2"]]
+
+
+def test_a_host_disabled_while_down_gets_the_trait_when_its_compute_starts():
+    with CloudFixture() as cloud:
+        host2 = service(cloud, "host2").uuid
+        cloud.admin_api.put_service(host2, {"forced_down": True})
+        cloud.admin_api.put_service(host2, {"status": "disabled"})
+        rp = rp_uuid(cloud, "host2")
+        assert "COMPUTE_STATUS_DISABLED" not in cloud.placement.get_traits(rp)
+        cloud.computes["host2"].init_host()
+        assert "COMPUTE_STATUS_DISABLED" in cloud.placement.get_traits(rp)
 
 
 def test_forced_nodes_skip_the_filters():
