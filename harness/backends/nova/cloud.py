@@ -100,6 +100,11 @@ class NovaCloud(fixtures.Fixture):
         # First, so that a setUp failing half-way still undoes what it did.
         self.addCleanup(self._run_case_cleanups)
         case.setUp()
+        # Placement's fixture sets [oslo_policy] enforce_new_defaults' default to False
+        # on the option object both services share, for the rest of the process: every
+        # cloud after the first would OR each rule with its deprecated one (a reader
+        # could confirm a resize). Nova's own default is oslo.policy's, True.
+        case.flags(enforce_new_defaults=True, group="oslo_policy")
         case.useFixture(nova_fixtures.RealPolicyFixture())
         case.useFixture(nova_fixtures.NeutronFixture(case))
         case.useFixture(nova_fixtures.GlanceFixture(case))
