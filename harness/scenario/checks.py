@@ -82,6 +82,15 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
                       if result.error_class else "none")
     if (result.error_class or "none") != expect.error:
         yield Mismatch("error", expect.error, observed_error)
+    message = result.error_message or result.api_message or ""
+    if expect.error_message is not None and expect.error_message not in message:
+        yield Mismatch("error_message", f"a message containing {expect.error_message!r}",
+                       repr(message) if message else "no message")
+    for host, wanted in (expect.usage or {}).items():
+        used = _usage(result.allocations, host)
+        for rc, amount in sorted(wanted.items()):
+            if used.get(rc, 0) != amount:
+                yield Mismatch(f"usage on {host}.{rc}", str(amount), str(used.get(rc, 0)))
     if expect.server is not None:
         for server in result.servers:
             yield from _check_server(expect.server, server, result, len(result.servers) > 1)
@@ -155,7 +164,11 @@ def _check_migration(expect: Expect, result: StepOutcome) -> Iterator[Mismatch]:
             yield Mismatch(f"migration.{what}", _describe_ref(ref, result), got or NO_HOST)
 
 
-def _describe_ref(ref: str, result: StepOutcome) -> str:
+def _describe_ref(ref: str | tuple[str, ...], result: StepOutcome) -> str:
+    if isinstance(ref, tuple):
+        return "one of " + ", ".join(_describe_ref(one, result) for one in ref)
+    if ref.startswith("!"):
+        return f"a host other than {_describe_ref(ref[1:], result)}"
     if ref == "@not-source":
         return f"a host other than {result.refs.get('@source')} (@not-source)"
     if ref.startswith("@"):
@@ -211,3 +224,12 @@ def _render_allocs(allocs: dict[str, dict[str, int]] | None) -> str:
         return "none"
     return "; ".join(f"{provider}: " + ", ".join(f"{rc}={n}" for rc, n in sorted(res.items()))
                      for provider, res in sorted(allocs.items()))
+
+
+def _usage(allocations: Allocations, host: str) -> dict[str, int]:
+    """What every consumer holds on ``host``'s provider, by resource class."""
+    used: dict[str, int] = {}
+    for providers in allocations.values():
+        for rc, amount in (providers.get(host) or {}).items():
+            used[rc] = used.get(rc, 0) + amount
+    return used

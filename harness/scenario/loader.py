@@ -176,9 +176,9 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
     allowed = step.expectation_refs()
     if len(hosts) != 2:
         allowed.discard("@other")
-    refs = [(("server", "host"), expect.get("server", {}).get("host"))]
-    refs += [(("servers", i, "host"), s.get("host")) for i, s in enumerate(
-        expect.get("servers", ()))]
+    refs = list(_host_refs(("server", "host"), expect.get("server", {}).get("host")))
+    for i, server in enumerate(expect.get("servers", ())):
+        refs += _host_refs(("servers", i, "host"), server.get("host"))
     counts = step.may_act_on()
     if "servers" in expect and len(expect["servers"]) not in counts:
         acts_on = (f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else str(counts[0]))
@@ -203,6 +203,9 @@ def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: lis
             if host not in hosts:
                 yield Problem((*at, "expect", "request_spec", key, i),
                               f"expected one of {hosts}")
+    for host in expect.get("usage", {}):
+        if host not in hosts:
+            yield Problem((*at, "expect", "usage", host), f"expected one of {hosts}")
     destination = spec.get("requested_destination")
     if destination is not None and destination != NO_HOST and destination not in hosts:
         yield Problem((*at, "expect", "request_spec", "requested_destination"),
@@ -243,13 +246,21 @@ def _build_expect(raw: dict[str, Any]) -> Expect:
     return Expect(
         api_status=raw.get("api_status"),
         error=raw.get("error", "none"),
-        server=ServerExpect(**raw["server"]) if "server" in raw else None,
-        servers=tuple(ServerExpect(**s) for s in raw["servers"]) if "servers" in raw else None,
+        server=_build_server_expect(raw["server"]) if "server" in raw else None,
+        servers=tuple(_build_server_expect(s) for s in raw["servers"])
+        if "servers" in raw else None,
         migration=MigrationExpect(**migration) if isinstance(migration, dict) else migration,
         request_spec=_build_request_spec_expect(raw["request_spec"])
         if "request_spec" in raw else None,
         allocations=raw.get("allocations", "consistent"),
+        error_message=raw.get("error_message"),
+        usage=raw.get("usage"),
     )
+
+
+def _build_server_expect(raw: dict[str, Any]) -> ServerExpect:
+    host = raw.get("host")
+    return ServerExpect(**{**raw, "host": tuple(host) if isinstance(host, list) else host})
 
 
 def _build_request_spec_expect(raw: dict[str, Any]) -> RequestSpecExpect:
@@ -326,3 +337,12 @@ def _config(data: dict[str, Any]) -> ConfigDef:
     if "enabled_filters" in data:
         data = {**data, "enabled_filters": tuple(data["enabled_filters"])}
     return ConfigDef(**data)
+
+
+def _host_refs(key: KeyPath, host: str | list[str] | None) -> Iterator[tuple[KeyPath, str]]:
+    """The host references in a server's expected host: itself, the one after "!", or
+    each of a list."""
+    if isinstance(host, list):
+        yield from (((*key, i), ref) for i, ref in enumerate(host))
+    elif host is not None:
+        yield key, host.removeprefix("!")

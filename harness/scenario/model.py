@@ -85,8 +85,9 @@ class CloudDef:
 @dataclass(frozen=True)
 class ServerExpect:
     status: str | None = None
-    # A host name, a host reference, or "none".
-    host: str | None = None
+    # A host name, a host reference, or "none"; "!" and one: any host but that one; a
+    # tuple: any one of those.
+    host: str | tuple[str, ...] | None = None
     flavor: str | None = None
     vm_state: str | None = None
     # A task state, or "none" for no task in progress.
@@ -129,6 +130,10 @@ class Expect:
     migration: MigrationExpect | Literal[False] | None = None
     request_spec: RequestSpecExpect | None = None
     allocations: str = "consistent"
+    # Text the error's message (or the API's refusal) must contain.
+    error_message: str | None = None
+    # host -> resource class -> what placement counts as used on its provider.
+    usage: Mapping[str, Mapping[str, int]] | None = None
 
 
 Actor = Literal["admin", "user", "manager", "reader"]

@@ -314,8 +314,14 @@ class MoveStep(ServerActionStep):
         return f"{self.VERB} server {self.server} {target}{' forced' if self.forced() else ''}"
 
 
-def host_matches(ref: str, host: str | None, refs: dict[str, str | None]) -> bool:
-    """Whether an expectation's host (a name, a reference or "none") matches ``host``."""
+def host_matches(ref: str | tuple[str, ...], host: str | None,
+                 refs: dict[str, str | None]) -> bool:
+    """Whether an expectation's host (a name, a reference or "none"; "!" and one of
+    those: not it; a tuple: any one of them) matches ``host``."""
+    if isinstance(ref, tuple):
+        return any(host_matches(one, host, refs) for one in ref)
+    if ref.startswith("!"):
+        return host is not None and not host_matches(ref[1:], host, refs)
     if ref == NO_HOST:
         return host is None
     if ref == "@not-source":

@@ -79,7 +79,20 @@ def test_a_server_host_reference_resolves_to_the_steps_hosts(ref, host):
     assert moved(Expect(server=ServerExpect(host=ref)), host=host) == []
 
 
+@pytest.mark.parametrize("ref, host", [
+    (("host2", "host3"), "host2"), (("@source", "host3"), "host1"), ("!host1", "host2"),
+    ("!@source", "host2"), ("!none", "host1")])
+def test_a_server_host_may_be_one_of_several_or_any_but_one(ref, host):
+    assert moved(Expect(server=ServerExpect(host=ref)), host=host) == []
+
+
 @pytest.mark.parametrize("ref, host, expected", [
+    (("host2", "host3"), "host1", "one of host2, host3"),
+    (("@source", "host3"), "host2", "one of host1 (@source), host3"),
+    ("!host2", "host2", "a host other than host2"),
+    ("!@target", "host2", "a host other than host2 (@target)"),
+    ("!host2", None, "a host other than host2"),
+    ("!none", None, "a host other than none"),
     ("@source", "host2", "host1 (@source)"),
     ("@target", "host1", "host2 (@target)"),
     ("@not-source", "host1", "a host other than host1 (@not-source)"),
@@ -242,3 +255,30 @@ def test_a_create_that_made_fewer_servers_than_expected_is_a_mismatch():
     result = verdict(step_outcome(step, servers=(server(0),)))
     assert [m.render() for m in result.steps[0].mismatches] == [
         "servers: expected 2 server(s), observed 1"]
+
+
+# error_message and usage
+
+
+def test_an_error_message_must_contain_the_text_given():
+    expect = Expect(error="NoValidHost", error_message="not enough hosts")
+    assert moved(expect, error_class="NoValidHost",
+                 error_message="No valid host. There are not enough hosts available.") == []
+    assert moved(expect, error_class="NoValidHost", error_message="No valid host.") == [
+        "error_message: expected a message containing 'not enough hosts', "
+        "observed 'No valid host.'"]
+
+
+def test_an_api_refusal_is_the_message_of_a_step_with_no_error():
+    expect = Expect(api_status=403, error_message="too many")
+    assert moved(expect, api_status=403, api_message="Quota exceeded, too many servers") == []
+
+
+def test_usage_sums_every_consumer_on_the_host():
+    allocations = {"server 0": {"host2": dict(SMALL)},
+                   "migration of server 0": {"host1": dict(SMALL)}}
+    expect = Expect(usage={"host1": {"VCPU": 1}, "host2": {"VCPU": 1, "MEMORY_MB": 512}},
+                    allocations="unchecked")
+    assert moved(expect, allocations=allocations) == []
+    assert moved(Expect(usage={"host1": {"VCPU": 0}}, allocations="unchecked"),
+                 allocations=allocations) == ["usage on host1.VCPU: expected 0, observed 1"]

@@ -404,6 +404,15 @@ STEP_PROBLEMS = {
         'action = "migrate"\nserver = 0\n[steps.expect]\n'
         'request_spec = { ignore_hosts = ["host9"] }\n',
         "host9", "steps[1].expect.request_spec.ignore_hosts[0]: expected one of"),
+    "usage-on-an-unknown-host": ('action = "migrate"\nserver = 0\n[steps.expect]\n'
+                                 'usage = { host9 = { VCPU = 1 } }\n',
+                                 "host9", "steps[1].expect.usage.host9: expected one of"),
+    "not-an-unknown-host": ('action = "migrate"\nserver = 0\n[steps.expect]\n'
+                            'server = { host = "!host9" }\n',
+                            "host9", "steps[1].expect.server.host: expected one of"),
+    "one-of-an-unknown-host": ('action = "migrate"\nserver = 0\n[steps.expect]\n'
+                               'server = { host = ["host1", "host9"] }\n',
+                               "host9", "steps[1].expect.server.host[1]: expected one of"),
     "migration-on-shelve": ('action = "shelve"\nserver = 0\n[steps.expect]\n'
                             'migration = { status = "done" }\n',
                             "migration = ", "steps[1].expect.migration: a shelve step creates "
