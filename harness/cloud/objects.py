@@ -306,6 +306,9 @@ class Instance(PersistentObject):
     # (Nova keeps these in system_metadata).
     shelved_image_id: str | None = None
     shelved_host: str | None = None
+    # The vm_state a resize or cold migration began from (system_metadata's
+    # old_vm_state): a stopped server is moved without being powered on.
+    old_vm_state: str | None = None
 
     def save(self, expected_task_state: list[str | None] | None = None) -> None:
         """Save, refusing if the stored task_state is not an expected one."""

@@ -162,6 +162,24 @@ class API:
                               if m not in {i.uuid for i in instances}]
             stored.save()
 
+    # Stop and start
+
+    def stop(self, context: RequestContext, instance: Instance) -> None:
+        check_instance_state(instance, [ACTIVE, ERROR], "stop")
+        self._check_instance_host(instance)
+        instance.task_state = "powering-off"
+        instance.save(expected_task_state=[None])
+        record_action_start(self.db, context, instance.uuid, "stop")
+        self.compute_rpcapi.stop_instance(context, instance)
+
+    def start(self, context: RequestContext, instance: Instance) -> None:
+        check_instance_state(instance, [STOPPED], "start")
+        self._check_instance_host(instance)
+        instance.task_state = "powering-on"
+        instance.save(expected_task_state=[None])
+        record_action_start(self.db, context, instance.uuid, "start")
+        self.compute_rpcapi.start_instance(context, instance)
+
     # Delete
 
     def delete(self, context: RequestContext, instance: Instance) -> None:
@@ -238,7 +256,7 @@ class API:
         """Without a flavor a cold migration, with one a resize; the conductor schedules."""
         method = "resize" if flavor_id else "migrate"
         check_instance_state(instance, [ACTIVE, STOPPED], method)
-        self._check_instance_host_is_up(instance)
+        self._check_instance_host(instance, check_is_up=True)
         node = self._validate_host_for_cold_migrate(instance, host_name) if host_name else None
         current_flavor = instance.flavor
         if not flavor_id:
@@ -432,10 +450,13 @@ class API:
             raise exception.ComputeHostNotFound(host=host)
         return nodes
 
-    def _check_instance_host_is_up(self, instance: Instance) -> None:
-        """nova.compute.api.check_instance_host(check_is_up=True)."""
+    def _check_instance_host(self, instance: Instance, check_is_up: bool = False) -> None:
+        """nova.compute.api.check_instance_host: the server must be on a host (that is
+        up, if asked)."""
         if not instance.host:
             raise exception.InstanceNotReady(instance_id=instance.uuid)
+        if not check_is_up:
+            return
         services = self.db.query(Service, host=instance.host)
         if not services or not services[0].is_up:
             raise exception.ServiceUnavailable()

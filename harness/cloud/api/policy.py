@@ -23,6 +23,8 @@ RULES: dict[str, str] = {
     "os_compute_api:servers:delete": PROJECT_MEMBER,
     "os_compute_api:servers:resize": PROJECT_MEMBER,
     "os_compute_api:servers:confirm_resize": PROJECT_MEMBER,
+    "os_compute_api:servers:stop": PROJECT_MEMBER,
+    "os_compute_api:servers:start": PROJECT_MEMBER,
     "os_compute_api:servers:revert_resize": PROJECT_MEMBER,
     "os_compute_api:servers:rebuild": PROJECT_MEMBER,
     "os_compute_api:os-extended-server-attributes": ADMIN,

@@ -88,6 +88,8 @@ RESIZE = _action("resize", _object({
 }, ("flavorRef",)))
 
 CONFIRM_RESIZE = _action("confirmResize", {})
+STOP = _action("os-stop", {})
+START = _action("os-start", {})
 REVERT_RESIZE = _action("revertResize", {})
 SHELVE = _action("shelve", {})
 SHELVE_OFFLOAD = _action("shelveOffload", {})

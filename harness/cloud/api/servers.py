@@ -3,6 +3,7 @@ actions of the servers controller: resize, confirmResize, revertResize, rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness.cloud import exception
@@ -66,7 +67,8 @@ class ServersController:
 
     def actions(self) -> dict[str, ActionHandler]:
         return {"resize": self._resize, "confirmResize": self._confirm_resize,
-                "revertResize": self._revert_resize, "rebuild": self._rebuild}
+                "revertResize": self._revert_resize, "rebuild": self._rebuild,
+                "os-stop": self._stop, "os-start": self._start}
 
     def create(self, context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         schemas.validate(body, schemas.CREATE_SERVER)
@@ -196,6 +198,27 @@ class ServersController:
             raise exception.Invalid("Instance has not been resized.") from exc
         except exception.InstanceInvalidState as exc:
             raise conflict_for_invalid_state(exc, "revertResize", server_id) from exc
+
+    def _stop(self, context: RequestContext, server_id: str, body: dict[str, Any],
+              version: Version) -> None:
+        schemas.validate(body, schemas.STOP)
+        self._power(context, server_id, "stop", self.compute_api.stop)
+
+    def _start(self, context: RequestContext, server_id: str, body: dict[str, Any],
+               version: Version) -> None:
+        schemas.validate(body, schemas.START)
+        self._power(context, server_id, "start", self.compute_api.start)
+
+    def _power(self, context: RequestContext, server_id: str, name: str,
+               call: Callable[[RequestContext, Instance], None]) -> None:
+        instance = get_instance(self.db, context, server_id)
+        policy.authorize(context, f"os_compute_api:servers:{name}", instance.project_id)
+        try:
+            call(context, instance)
+        except exception.InstanceNotReady as exc:
+            raise exception.Conflict(exc.format_message()) from exc
+        except exception.InstanceInvalidState as exc:
+            raise conflict_for_invalid_state(exc, name, server_id) from exc
 
     def _rebuild(self, context: RequestContext, server_id: str, body: dict[str, Any],
                  version: Version) -> dict[str, Any]:

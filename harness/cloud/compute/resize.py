@@ -18,7 +18,7 @@ from harness.cloud.compute.base import ComputeBase
 from harness.cloud.context import RequestContext
 from harness.cloud.instance_actions import event_reporter
 from harness.cloud.objects import Flavor, Instance, Migration, RequestSpec, Selection
-from harness.cloud.virt import POWER_STATE_RUNNING
+from harness.cloud.virt import POWER_STATE_RUNNING, POWER_STATE_SHUTDOWN
 
 
 class ResizeMixin(ComputeBase):
@@ -49,6 +49,7 @@ class ResizeMixin(ComputeBase):
             raise exception.InstanceFaultRollback(exception.UnableToMigrateToSelf(
                 instance_id=instance.uuid, host=self.host))
         instance.new_flavor = flavor
+        instance.old_vm_state = instance.vm_state
         instance.save()
         # The resource tracker's move claim: the destination of record is here.
         migration.dest_compute = self.host
@@ -122,7 +123,8 @@ class ResizeMixin(ComputeBase):
             migration.save()
             instance.vm_state = "resized"
             instance.task_state = None
-            instance.power_state = POWER_STATE_RUNNING
+            instance.power_state = (POWER_STATE_SHUTDOWN if instance.old_vm_state == "stopped"
+                                    else POWER_STATE_RUNNING)
             instance.save(expected_task_state=["resize_finish"])
             self._update_available_resource(migration.dest_node)
 
@@ -138,7 +140,10 @@ class ResizeMixin(ComputeBase):
             self.reportclient.delete_allocation_for_instance(context, migration.uuid)
             instance.old_flavor = None
             instance.new_flavor = None
-            instance.vm_state = "active"
+            instance.old_vm_state = None
+            # What the server is now, whatever it was before the move.
+            instance.vm_state = ("stopped" if instance.power_state == POWER_STATE_SHUTDOWN
+                                 else "active")
             instance.task_state = None
             instance.save()
             self._update_available_resource(migration.source_node)
@@ -166,8 +171,17 @@ class ResizeMixin(ComputeBase):
             self.driver.finish_revert_migration(instance, migration.source_node or "")
             # The source allocation goes back to the instance, replacing the destination's.
             self.reportclient.move_allocations(context, migration.uuid, instance.uuid)
-            instance.vm_state = "active"
-            instance.task_state = None
+            power_on = instance.old_vm_state != "stopped"
+            instance.old_vm_state = None
             instance.power_state = POWER_STATE_RUNNING
             instance.save(expected_task_state=["resize_reverting"])
             self._update_available_resource(migration.source_node)
+            # Back to the state the server was in before the resize.
+            if power_on:
+                instance.vm_state = "active"
+                instance.task_state = None
+                instance.save()
+            else:
+                instance.task_state = "powering-off"
+                instance.save()
+                self.stop_instance(context, instance)

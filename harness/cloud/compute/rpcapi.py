@@ -151,6 +151,10 @@ class ComputeRPCAPI:
                       context=context, instance=instance, node=node,
                       request_spec=request_spec)
 
+    def stop_instance(self, context: RequestContext, instance: Instance) -> None:
+        self.rpc.cast(compute_topic(instance.host or ""), "stop_instance",
+                      trace={"instance": instance}, context=context, instance=instance)
+
     def start_instance(self, context: RequestContext, instance: Instance) -> None:
         self.rpc.cast(compute_topic(instance.host or ""), "start_instance",
                       trace={"instance": instance}, context=context, instance=instance)

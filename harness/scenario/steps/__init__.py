@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.scenario.steps.base import Step
 from harness.scenario.steps.evacuate import EvacuateStep
 from harness.scenario.steps.migrate_server import LiveMigrateStep, MigrateStep
+from harness.scenario.steps.power import StartStep, StopStep
 from harness.scenario.steps.resize import (
     ConfirmResizeStep,
     RebuildStep,
@@ -23,6 +24,8 @@ from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, Unshelv
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     CreateStep,
     DeleteStep,
+    StopStep,
+    StartStep,
     CreateServerGroupStep,
     DeleteServerGroupStep,
     LiveMigrateStep,
