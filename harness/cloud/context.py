@@ -29,6 +29,10 @@ class RequestContext:
     roles: tuple[str, ...] = MEMBER_ROLES
     request_id: str = field(default_factory=_next_request_id)
 
+    def __bus_copy__(self) -> RequestContext:
+        # Frozen, and every field immutable: the receiver can share it.
+        return self
+
     def elevated(self) -> RequestContext:
         return dataclasses.replace(self, is_admin=True,
                                    roles=tuple(dict.fromkeys((*self.roles, "admin"))))

@@ -11,8 +11,8 @@ import itertools
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from harness.cloud import exception
 from harness.cloud.objects import PersistentObject
@@ -30,17 +30,103 @@ class UUIDSequence:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
 
+class _Table:
+    """One table: each row as JSON text (what a load decodes), the same row decoded
+    once for queries to compare against, and indexes built on first use.
+
+    Queries filter on the decoded rows and build objects only for the rows that
+    match, so a lookup by host costs the same with 5 hosts or 5,000.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[object, str] = {}
+        self._decoded: dict[object, dict[str, Any]] = {}
+        self._created: dict[object, int] = {}
+        self._sequence = itertools.count()
+        # field -> value -> keys of the rows holding it (hashable values only).
+        self._indexes: dict[str, dict[object, set[object]]] = {}
+
+    def put(self, key: object, row: dict[str, Any]) -> None:
+        text = json.dumps(row)
+        old = self._decoded.get(key)
+        if old is not None:
+            self._unindex(key, old)
+        else:
+            self._created[key] = next(self._sequence)
+        self.rows[key] = text
+        # Decoded from the text, so queries compare what a load would give.
+        decoded = self._decoded[key] = json.loads(text)
+        for name, index in self._indexes.items():
+            _add(index, decoded.get(name), key)
+
+    def decoded(self, key: object) -> dict[str, Any]:
+        """The stored row; never to be changed or handed out."""
+        return self._decoded[key]
+
+    def remove(self, key: object) -> bool:
+        old = self._decoded.pop(key, None)
+        if old is None:
+            return False
+        self._unindex(key, old)
+        del self.rows[key], self._created[key]
+        return True
+
+    def matching(self, equal_to: dict[str, object]) -> list[object]:
+        """Keys of the rows whose fields equal the given values, oldest first."""
+        candidates: Iterable[object] = self.rows
+        for name, value in equal_to.items():
+            if _hashable(value):
+                hits = self._index(name).get(value, ())
+                candidates = sorted(hits, key=self._created.__getitem__)
+                break
+        return [key for key in candidates
+                if all(self._decoded[key].get(name) == value
+                       for name, value in equal_to.items())]
+
+    def _index(self, name: str) -> dict[object, set[object]]:
+        index = self._indexes.get(name)
+        if index is None:
+            index = self._indexes[name] = {}
+            for key, decoded in self._decoded.items():
+                _add(index, decoded.get(name), key)
+        return index
+
+    def _unindex(self, key: object, decoded: dict[str, Any]) -> None:
+        for name, index in self._indexes.items():
+            value = decoded.get(name)
+            if _hashable(value):
+                index[value].discard(key)
+
+
+def _copy(value: Any) -> Any:
+    """A decoded JSON value's copy (no memo needed: JSON has no shared parts)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _hashable(value: object) -> bool:
+    return not isinstance(value, (list, dict))
+
+
+def _add(index: dict[object, set[object]], value: object, key: object) -> None:
+    if _hashable(value):
+        index.setdefault(value, set()).add(key)
+
+
 class Database:
     def __init__(self, new_uuid: Callable[[], str] | None = None) -> None:
         self.new_uuid = new_uuid or UUIDSequence()
-        self._tables: dict[str, dict[object, str]] = {}
+        self._tables: dict[str, _Table] = {}
         self._ids = itertools.count(1)
 
     def create(self, obj: PersistentObject) -> None:
         if "id" in obj.__dataclass_fields__ and getattr(obj, "id", None) is None:
             obj.id = next(self._ids)
-        table = self._tables.setdefault(obj.TABLE, {})
-        if obj.db_key in table:
+        table = self._tables.setdefault(obj.TABLE, _Table())
+        if obj.db_key in table.rows:
             raise exception.Conflict(f"{obj.TABLE} {obj.db_key} already exists")
         self._write(obj)
 
@@ -50,8 +136,8 @@ class Database:
         Field-wise updates mean a service holding a stale copy only overwrites
         what it changed, as a Nova ``instance.save()`` does.
         """
-        table = self._tables.get(obj.TABLE, {})
-        if obj.db_key not in table:
+        table = self._tables.get(obj.TABLE)
+        if table is None or obj.db_key not in table.rows:
             raise exception.ObjectNotFound(table=obj.TABLE, key=obj.db_key)
         changed = obj.obj_what_changed()
         if not changed:
@@ -59,38 +145,41 @@ class Database:
         if obj.SAVE_WHOLE:
             self._write(obj)
             return
-        row = json.loads(table[obj.db_key])
         new = obj.to_db_primitive()
-        row.update({name: new[name] for name in changed})
-        table[obj.db_key] = json.dumps(row)
+        table.put(obj.db_key, {**table.decoded(obj.db_key),
+                               **{name: new[name] for name in changed}})
         obj._db = self
         obj.obj_reset_changes(recursive=True)
 
     def delete(self, obj: PersistentObject) -> None:
-        if self._tables.get(obj.TABLE, {}).pop(obj.db_key, None) is None:
+        table = self._tables.get(obj.TABLE)
+        if table is None or not table.remove(obj.db_key):
             raise exception.ObjectNotFound(table=obj.TABLE, key=obj.db_key)
 
     def get(self, cls: type[T], key: object) -> T:
         try:
-            row = self._tables.get(cls.TABLE, {})[key]
+            row = self._tables[cls.TABLE].rows[key]
         except KeyError:
             raise exception.ObjectNotFound(table=cls.TABLE, key=key) from None
         return self._load(cls, row)
 
     def query(self, cls: type[T], **equal_to: object) -> list[T]:
         """Rows of ``cls`` whose fields equal the given values, oldest first."""
-        return [
-            obj
-            for obj in self._all(cls)
-            if all(getattr(obj, name) == value for name, value in equal_to.items())
-        ]
+        table = self._tables.get(cls.TABLE)
+        if table is None:
+            return []
+        return [self._load(cls, table.rows[key]) for key in table.matching(equal_to)]
 
-    def _all(self, cls: type[T]) -> Iterator[T]:
-        for row in self._tables.get(cls.TABLE, {}).values():
-            yield self._load(cls, row)
+    def column(self, cls: type[PersistentObject], name: str, **equal_to: object) -> list[Any]:
+        """Field ``name`` of the rows ``query`` would give, as stored (JSON values,
+        copied): for a count over many rows that needs one field of each."""
+        table = self._tables.get(cls.TABLE)
+        if table is None:
+            return []
+        return [_copy(table.decoded(key)[name]) for key in table.matching(equal_to)]
 
     def _write(self, obj: PersistentObject) -> None:
-        self._tables[obj.TABLE][obj.db_key] = json.dumps(obj.to_db_primitive())
+        self._tables[obj.TABLE].put(obj.db_key, obj.to_db_primitive())
         obj._db = self
         obj.obj_reset_changes(recursive=True)
 

@@ -13,6 +13,7 @@ behaviour that bug #1718455 depends on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -56,21 +57,53 @@ class NovaObject:
                     value.obj_reset_changes(recursive=True)
 
     def to_primitive(self) -> dict[str, Any]:
-        return {f.name: _to_primitive(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        values = self.__dict__
+        return {name: _to_primitive(values[name]) for name in _field_order(type(self))}
 
     @classmethod
     def from_primitive(cls, primitive: dict[str, Any]) -> Any:
+        """The object a primitive describes, with no changes pending.
+
+        The primitive's values are the object's from then on: callers pass one
+        of their own (freshly decoded or converted).
+        """
         values = dict(primitive)
         for name, nested_cls in cls.NESTED.items():
             value = values.get(name)
             if value is not None:
                 values[name] = nested_cls.from_primitive(value)
-        obj = cls(**values)
-        obj.obj_reset_changes()
+        if values.keys() != _field_names(cls):
+            # Defaults to fill in, or an unknown key for __init__ to refuse.
+            obj = cls(**values)
+            obj.obj_reset_changes()
+            return obj
+        # Every field given: skip __init__, whose every assignment would be
+        # tracked as a change only to be reset (most of a load's cost).
+        obj = cls.__new__(cls)
+        obj.__dict__.update(values)
+        obj.__dict__["_changed_fields"] = set()
         return obj
 
     def obj_clone(self) -> Any:
         return type(self).from_primitive(self.to_primitive())
+
+    def __bus_copy__(self) -> Any:
+        """What a service receives over RPC: its own object with the sender's pending
+        changes, so it can save them, but nothing it does in memory leaks back."""
+        clone = self.obj_clone()
+        clone.__dict__["_changed_fields"] = self.obj_what_changed()
+        clone._db = getattr(self, "_db", None)
+        return clone
+
+
+@functools.cache
+def _field_order(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(_field_order(cls))
 
 
 def _to_primitive(value: Any) -> Any:

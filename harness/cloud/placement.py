@@ -10,7 +10,6 @@ conflict and changes nothing.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,13 +75,18 @@ class PlacementService:
     def __init__(self) -> None:
         self.providers: dict[str, ResourceProvider] = {}
         self.consumers: dict[str, Consumer] = {}
+        # What the consumers use of each provider, by resource class: kept as they
+        # change, so that a claim costs the same with 10 consumers or 10,000.
+        self._usages: dict[str, dict[str, int]] = {}
+        self._provider_names: set[str] = set()
 
     # Providers and inventories
 
     def create_resource_provider(self, uuid: str, name: str) -> None:
-        if uuid in self.providers or any(p.name == name for p in self.providers.values()):
+        if uuid in self.providers or name in self._provider_names:
             raise exception.Conflict(f"resource provider {name} ({uuid}) already exists")
         self.providers[uuid] = ResourceProvider(uuid=uuid, name=name)
+        self._provider_names.add(name)
 
     def set_inventory(self, rp_uuid: str, inventories: dict[str, Inventory]) -> None:
         provider = self._provider(rp_uuid)
@@ -103,10 +107,7 @@ class PlacementService:
         provider.generation += 1
 
     def usage(self, rp_uuid: str, resource_class: str) -> int:
-        return sum(
-            consumer.allocations.get(rp_uuid, {}).get(resource_class, 0)
-            for consumer in self.consumers.values()
-        )
+        return self._usages.get(rp_uuid, {}).get(resource_class, 0)
 
     def get_usages(self, rp_uuid: str) -> Resources:
         provider = self._provider(rp_uuid)
@@ -195,14 +196,14 @@ class PlacementService:
         return True
 
     def delete_allocations(self, consumer_uuid: str) -> None:
-        self.consumers.pop(consumer_uuid, None)
+        self._apply({consumer_uuid: None})
 
     def _write(self, writes: dict[str, tuple[Allocations, str | None, str | None, int | None]]
                ) -> None:
         """Check every consumer's write against generations and capacity, then apply all."""
-        staged = copy.deepcopy(self.consumers)
+        staged: dict[str, Consumer | None] = {}
         for consumer_uuid, (allocations, project_id, user_id, generation) in writes.items():
-            current = staged.get(consumer_uuid)
+            current = self.consumers.get(consumer_uuid)
             current_generation = current.generation if current else None
             if generation != current_generation:
                 raise ConsumerGenerationConflict(
@@ -210,22 +211,35 @@ class PlacementService:
                     reason=f"expected {generation}, placement has {current_generation}",
                 )
             resources = {rp: dict(alloc["resources"]) for rp, alloc in allocations.items()}
-            if not resources:
-                staged.pop(consumer_uuid, None)
-                continue
             staged[consumer_uuid] = Consumer(
                 project_id=project_id,
                 user_id=user_id,
                 generation=(current_generation or 0) + 1,
                 allocations=resources,
-            )
-        self._check_capacity(staged, writes)
-        self.consumers = staged
+            ) if resources else None
+        self._check_capacity(staged)
+        self._apply(staged)
 
-    def _check_capacity(self, staged: dict[str, Consumer], writes: dict[str, Any]) -> None:
-        for consumer_uuid in writes:
-            for rp_uuid, resources in staged.get(consumer_uuid, Consumer(None, None)
-                                                 ).allocations.items():
+    def _apply(self, staged: dict[str, Consumer | None]) -> None:
+        for consumer_uuid, consumer in staged.items():
+            old = self.consumers.get(consumer_uuid)
+            if old is not None:
+                self._count(old, -1)
+            if consumer is None:
+                self.consumers.pop(consumer_uuid, None)
+            else:
+                self.consumers[consumer_uuid] = consumer
+                self._count(consumer, 1)
+
+    def _count(self, consumer: Consumer, sign: int) -> None:
+        for rp_uuid, resources in consumer.allocations.items():
+            usages = self._usages.setdefault(rp_uuid, {})
+            for rc, amount in resources.items():
+                usages[rc] = usages.get(rc, 0) + sign * amount
+
+    def _check_capacity(self, staged: dict[str, Consumer | None]) -> None:
+        for consumer_uuid, consumer in staged.items():
+            for rp_uuid, resources in (consumer.allocations if consumer else {}).items():
                 provider = self._provider(rp_uuid)
                 for rc, amount in resources.items():
                     inventory = provider.inventories.get(rc)
@@ -234,14 +248,22 @@ class PlacementService:
                             consumer_uuid=consumer_uuid,
                             reason=f"{rc}={amount} on {provider.name} violates min_unit, "
                                    "max_unit or step_size")
-        touched = {rp for c in writes if c in staged for rp in staged[c].allocations}
-        for rp_uuid in touched:
+        # Usage after the writes: what is used now, less what the written consumers
+        # held, plus what they will hold.
+        touched = {rp for c in staged.values() if c is not None for rp in c.allocations}
+        after = {rp: dict(self._usages.get(rp, {})) for rp in touched}
+        for consumer_uuid, consumer in staged.items():
+            for sign, holder in ((-1, self.consumers.get(consumer_uuid)), (1, consumer)):
+                for rp_uuid, resources in (holder.allocations if holder else {}).items():
+                    usages = after.get(rp_uuid)
+                    for rc, amount in resources.items() if usages is not None else ():
+                        usages[rc] = usages.get(rc, 0) + sign * amount
+        for rp_uuid, usages in after.items():
             provider = self._provider(rp_uuid)
-            for rc in {rc for c in staged.values() for rc in c.allocations.get(rp_uuid, {})}:
+            for rc, used in usages.items():
                 inventory = provider.inventories.get(rc)
-                used = sum(c.allocations.get(rp_uuid, {}).get(rc, 0) for c in staged.values())
-                if inventory is None or used > inventory.capacity:
-                    consumer = next(iter(writes))
+                if used and (inventory is None or used > inventory.capacity):
+                    consumer = next(iter(staged))
                     capacity = 0 if inventory is None else inventory.capacity
                     raise AllocationConflict(
                         consumer_uuid=consumer,

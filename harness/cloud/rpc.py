@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.cloud.objects import NovaObject
-
 
 class MessagingError(Exception):
     """A message to a topic nobody serves: a wiring mistake, not a Nova error."""
@@ -126,42 +124,65 @@ def short_id(value: str) -> str:
 
 
 def serialize(value: Any) -> Any:
-    """Copy objects crossing the bus, as Nova's RPC serializer does.
+    """Copy what crosses the bus, as Nova's RPC serializer does.
 
-    The receiver gets its own object with the sender's pending changes, so it
-    can save them, but nothing it does in memory leaks back to the sender.
+    A type says how it crosses with ``__bus_copy__``; other dataclasses are
+    copied deeply, so nothing the receiver does in memory leaks back to the sender.
     """
-    if isinstance(value, NovaObject):
-        clone = value.obj_clone()
-        clone.__dict__["_changed_fields"] = value.obj_what_changed()
-        clone._db = getattr(value, "_db", None)
-        return clone
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, list):
         return [serialize(v) for v in value]
     if isinstance(value, tuple):
         return tuple(serialize(v) for v in value)
     if isinstance(value, dict):
         return {k: serialize(v) for k, v in value.items()}
+    bus_copy = getattr(value, "__bus_copy__", None)
+    if bus_copy is not None:
+        return bus_copy()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return copy.deepcopy(value)
     return value
 
 
+_SCALARS = (str, int, float, type(None))
+
+
 class Bus:
-    # A request that sends more messages than this is stuck in a loop (say, a
-    # plugged scheduler that ignores ignore_hosts, so the live-migration retry
-    # never ends): fail it rather than hang the gate.
-    MAX_MESSAGES_PER_REQUEST = 1000
+    # A request that sends one message this many times with the same arguments is
+    # stuck in a loop (say, a plugged scheduler that ignores ignore_hosts, so the
+    # live-migration retry never ends): fail it rather than hang the gate. Nova
+    # repeats a message at most max_attempts times; a batch's messages differ by server.
+    MAX_REPEATS_PER_REQUEST = 100
+    # Whatever the arguments, a request sending more than this is stuck too: a build
+    # of the largest batch a scenario may ask for (1,000 servers) sends about ten
+    # messages per server.
+    MAX_MESSAGES_PER_REQUEST = 50_000
 
     def __init__(self) -> None:
         self._endpoints: dict[str, object] = {}
         self.trace = Trace()
         self._request_start = 0
+        # How often each message was sent during the current request.
+        self._sent: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], int] = {}
         # Casts sent while handling a message, not delivered yet: (source, topic,
         # method, trace args, the message as it was when sent).
         self._casts: collections.deque[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = (
             collections.deque())
         self._delivering = False
+
+    def _check_not_looping(self, source: str, topic: str, method: str,
+                           args: dict[str, str]) -> None:
+        message = (source, topic, method, tuple(args.items()))
+        repeats = self._sent[message] = self._sent.get(message, 0) + 1
+        if repeats >= self.MAX_REPEATS_PER_REQUEST:
+            raise MessagingError(
+                f"{source} -> {topic}.{method} sent {repeats} times with the same "
+                f"arguments for one request: a service is looping")
+        if len(self.trace) - self._request_start >= self.MAX_MESSAGES_PER_REQUEST:
+            raise MessagingError(
+                f"{self.MAX_MESSAGES_PER_REQUEST} messages for one request: a service is "
+                f"looping (the last was {source} -> {topic}.{method})")
 
     def register(self, topic: str, endpoint: object) -> None:
         if topic in self._endpoints:
@@ -222,12 +243,12 @@ class Bus:
         endpoint = self._endpoints.get(topic)
         if endpoint is None:
             raise MessagingError(f"no service listens on topic {topic!r}")
+        args = {k: summarize(v) for k, v in trace_args.items()}
         if self.trace.depth == 0 and not self._delivering:
             self._request_start = len(self.trace)
-        elif len(self.trace) - self._request_start >= self.MAX_MESSAGES_PER_REQUEST:
-            raise MessagingError(
-                f"{self.MAX_MESSAGES_PER_REQUEST} messages for one request: a service is "
-                f"looping (the last was {source} -> {topic}.{method})")
+            self._sent.clear()
+        else:
+            self._check_not_looping(source, topic, method, args)
         hop = Hop(
             seq=len(self.trace) + 1,
             depth=self.trace.depth,
@@ -235,7 +256,7 @@ class Bus:
             topic=topic,
             method=method,
             kind=kind,
-            args={k: summarize(v) for k, v in trace_args.items()},
+            args=args,
         )
         self.trace._start(hop)
         try:

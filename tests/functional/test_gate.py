@@ -152,9 +152,11 @@ def test_a_plugged_scheduler_that_makes_a_retry_loop_fails_instead_of_hanging():
         server = cloud.admin_api.post_server({"server": {"name": "s", "flavorRef": flavor}})
         source = cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"]
         other = next(h for h in cloud.computes if h != source)
-        refused = exception.MigrationPreCheckError(reason="not today")
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise exception.MigrationPreCheckError(reason="not today")
+
         with mock.patch.object(cloud.computes[other].driver,
-                               "check_can_live_migrate_destination", side_effect=refused):
+                               "check_can_live_migrate_destination", side_effect=refuse):
             cloud.admin_api.post_server_action(
                 server["id"], {"os-migrateLive": {"block_migration": "auto", "host": None}})
         [migration] = cloud.admin_api.get_migrations()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,10 @@ class ApiResponse:
 
     def __trace__(self) -> str:
         return str(self.status_code)
+
+    def __bus_copy__(self) -> ApiResponse:
+        # The body crosses as JSON, as it does over HTTP.
+        return ApiResponse(self.status_code, json.loads(json.dumps(self.body)))
 
 
 class InvalidGlobalAPIVersion(exception.NovaException):

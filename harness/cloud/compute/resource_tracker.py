@@ -41,7 +41,8 @@ def _flavors_on(db: Database, nodename: str) -> list[Flavor]:
     in_progress = [m for m in db.query(Migration)
                    if m.migration_type in _MOVES
                    and (m.status not in MIGRATION_RESTING_STATUSES or m.status in _TRACKED)]
-    flavors = [i.flavor for i in db.query(Instance, node=nodename)]
+    flavors = [Flavor.from_primitive(flavor)
+               for flavor in db.column(Instance, "flavor", node=nodename)]
     for migration in in_progress:
         instance = Instance.get_by_uuid(db, migration.instance_uuid)
         if instance.node == nodename:

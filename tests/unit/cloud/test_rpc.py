@@ -227,3 +227,48 @@ def test_summarize_shortens_uuids_and_uses_trace_renderings():
     assert summarize([uuid, "host1"]) == "[7e35bd89, host1]"
     assert summarize({"a": 1}) == "{a: 1}"
     assert summarize(Destination(host="h")) == "Destination"
+
+
+class Repeater:
+    """Sends ``count`` messages to b.echo while handling one request."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    def repeat(self, count: int, same: bool) -> None:
+        for n in range(count):
+            value = 0 if same else n
+            self.bus.client("a").call("b", "echo", trace={"value": value}, value=value)
+
+
+def test_the_same_message_sent_again_and_again_for_one_request_is_a_loop():
+    bus, _, b = make_bus()
+    bus.register("repeater", Repeater(bus))
+    with pytest.raises(MessagingError, match=r"a -> b.echo sent 100 times .* looping"):
+        bus.client("api").call("repeater", "repeat", count=1000, same=True)
+    assert len(b.received) == Bus.MAX_REPEATS_PER_REQUEST - 1
+
+
+def test_many_different_messages_for_one_request_are_not_a_loop():
+    # A build of a large batch: one message per server, each for a different one.
+    bus, _, b = make_bus()
+    bus.register("repeater", Repeater(bus))
+    bus.client("api").call("repeater", "repeat", count=1000, same=False)
+    assert len(b.received) == 1000
+
+
+def test_repeats_are_counted_per_request():
+    bus, _, b = make_bus()
+    bus.register("repeater", Repeater(bus))
+    for _ in range(3):
+        bus.client("api").call("repeater", "repeat", count=60, same=True)
+    assert len(b.received) == 180
+
+
+def test_a_request_with_too_many_messages_is_stopped_whatever_their_arguments(monkeypatch):
+    monkeypatch.setattr(Bus, "MAX_MESSAGES_PER_REQUEST", 500)
+    bus, _, b = make_bus()
+    bus.register("repeater", Repeater(bus))
+    with pytest.raises(MessagingError, match="500 messages for one request"):
+        bus.client("api").call("repeater", "repeat", count=1000, same=False)
+    assert len(b.received) == 499
