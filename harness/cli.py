@@ -14,10 +14,10 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-from harness.backends import BACKENDS, get_backend
+from harness.backends import BACKENDS
 from harness.backends.base import Backend, BackendUnavailable
-from harness.backends.fake import FakeCloudBackend
 from harness.cloud.scheduler.drivers import (
     BUILTIN_SCHEDULERS,
     DEFAULT_SCHEDULER,
@@ -25,10 +25,12 @@ from harness.cloud.scheduler.drivers import (
     load_scheduler,
 )
 from harness.inject import KNOWN_BUGS
+from harness.parallel import Backends, WorkerDied, in_order
 from harness.scenario.checks import Verdict, check
 from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
+from harness.scenario.outcome import Outcome
 from harness.scenario.report import HumanReport, write_junit
 from harness.scenario.runner import run_scenario
 
@@ -61,11 +63,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write a JUnit XML report to PATH")
     run.add_argument("--trace", action="store_true",
                      help="print every step's trace, not only failing ones")
+    _add_jobs(run, "the number of CPUs for the nova backend, 1 for the fake cloud")
 
     compare = commands.add_parser(
         "diff", help="run scenarios on the fake cloud and on Nova, report differences")
     _add_paths(compare)
     _add_inject(compare)
+    _add_jobs(compare, "the number of CPUs")
 
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
@@ -78,6 +82,23 @@ def _parser() -> argparse.ArgumentParser:
 def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="SCENARIO_OR_DIR",
                         help=f"scenario files or directories (default: {DEFAULT_SCENARIOS}/)")
+
+
+def _add_jobs(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "-j", "--jobs", type=_positive, metavar="N",
+        help=f"run scenarios in N worker processes; the report is the same, in the same "
+             f"order (default: {default})")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _add_inject(parser: argparse.ArgumentParser) -> None:
@@ -123,12 +144,11 @@ def _id_root(argument: Path, file: Path) -> Path:
     return argument if argument.is_dir() else file.parent
 
 
-def _prepared(backend: Backend) -> Backend:
+def _prepared(backends: Backends, name: str) -> Backend:
     try:
-        backend.prepare()
+        return backends.get(name)
     except BackendUnavailable as exc:
         raise UsageError(str(exc)) from exc
-    return backend
 
 
 def run_and_check(scenario: Scenario, backend: Backend, scheduler: str) -> Verdict:
@@ -143,6 +163,10 @@ def run_and_check(scenario: Scenario, backend: Backend, scheduler: str) -> Verdi
                        seconds=time.perf_counter() - started)
 
 
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.backend == "nova" and args.scheduler != DEFAULT_SCHEDULER:
         raise UsageError("the nova backend runs the installed Nova's scheduler: --scheduler "
@@ -153,59 +177,103 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SchedulerLoadError as exc:
         raise UsageError(f"--scheduler: {exc}") from exc
     scenarios = load_all(args.paths)
-    backend = _prepared(get_backend(args.backend, args.inject))
+    backends = Backends(args.inject)
+    backend = _prepared(backends, args.backend)
     label = (scheduler if args.backend == "fake" else "installed Nova") + (
         f" + {args.inject}" if args.inject else "")
     report = HumanReport(sys.stdout, show_traces=args.trace)
     report.start(len(scenarios), backend.name, label)
+    jobs = args.jobs or (_cpus() if args.backend == "nova" else 1)
+    tasks = [_RunTask(scenario, args.backend, scheduler) for scenario in scenarios]
     verdicts = []
-    for scenario in scenarios:
-        verdicts.append(run_and_check(scenario, backend, scheduler))
-        report.scenario(verdicts[-1])
+    try:
+        for verdict in in_order(_run_task, tasks, backends, jobs):
+            verdicts.append(verdict)
+            report.scenario(verdict)
+    except WorkerDied as exc:
+        print(f"error: {exc}; {len(verdicts)} of {len(scenarios)} scenario(s) were run",
+              file=sys.stderr)
+        return EXIT_FAILED
     report.finish(verdicts)
     if args.junit_xml:
         write_junit(args.junit_xml, verdicts, backend.name, label)
     return EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED
 
 
+class _RunTask(NamedTuple):
+    scenario: Scenario
+    backend: str
+    scheduler: str
+
+
+def _run_task(backends: Backends, task: _RunTask) -> Verdict:
+    """One scenario, here or in a worker process."""
+    return run_and_check(task.scenario, _prepared(backends, task.backend), task.scheduler)
+
+
+class _Comparison(NamedTuple):
+    fake: Verdict
+    nova: Verdict
+    # The fake cloud's outcome with weight ties broken the other way.
+    other_ties: Outcome | None
+
+
+def _compare_task(backends: Backends, scenario: Scenario) -> _Comparison:
+    """One scenario on both backends (and on the fake cloud with ties reversed)."""
+    fake = run_and_check(scenario, _prepared(backends, "fake"), DEFAULT_SCHEDULER)
+    nova = run_and_check(scenario, _prepared(backends, "nova"), DEFAULT_SCHEDULER)
+    other_ties = None
+    if fake.error is None and nova.error is None:
+        other_ties = run_scenario(scenario, backends.get("fake", reverse_ties=True),
+                                  DEFAULT_SCHEDULER)
+    return _Comparison(fake, nova, other_ties)
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     scenarios = load_all(args.paths)
-    fake = _prepared(get_backend("fake", args.inject))
-    fake_other_ties = FakeCloudBackend(args.inject, reverse_ties=True)
-    nova = _prepared(get_backend("nova", args.inject))
+    backends = Backends(args.inject)
+    _prepared(backends, "fake")
+    _prepared(backends, "nova")
     injected = f" + {args.inject}" if args.inject else ""
     print(f"Comparing {len(scenarios)} scenario(s): fake cloud{injected} vs installed "
           f"Nova{injected}", flush=True)
     differing = 0
-    for scenario in scenarios:
-        left = run_and_check(scenario, fake, DEFAULT_SCHEDULER)
-        right = run_and_check(scenario, nova, DEFAULT_SCHEDULER)
-        broken = [f"{name}: {v.error}" for name, v in (("fake", left), ("nova", right))
-                  if v.error is not None]
-        if broken:
-            differing += 1
-            print(f"ERROR {scenario.id}\n" + "\n".join(broken), flush=True)
-            continue
-        assert left.outcome is not None and right.outcome is not None
-        # Nova breaks a weight tie at random: an outcome that changes with the tie is
-        # the scenario's problem, not the fake cloud's, and is reported as such.
-        other_ties = run_scenario(scenario, fake_other_ties, DEFAULT_SCHEDULER)
-        by_tie = diff(left.outcome, other_ties)
-        differences = by_tie or diff(left.outcome, right.outcome)
-        differing += bool(differences)
-        verdict = "TIE" if by_tie else "DIFF" if differences else "SAME"
-        print(f"{verdict} {scenario.id}  (fake {left.seconds * 1000:.0f} ms, nova "
-              f"{right.seconds * 1000:.0f} ms)", flush=True)
-        if by_tie:
-            print("  the outcome depends on how the scheduler breaks a weight tie, which "
-                  "Nova does at random (in compute node UUID order); name the host, or "
-                  "make the hosts differ. With ties broken the other way:", flush=True)
-        for line in _render_differences(left, differences, "ties reversed" if by_tie
-                                        else "nova"):
-            print(f"  {line}", flush=True)
+    try:
+        for left, right, other_ties in in_order(_compare_task, scenarios, backends,
+                                                args.jobs or _cpus()):
+            differing += _report_comparison(left.scenario, left, right, other_ties)
+    except WorkerDied as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing} the same on both, "
           f"{differing} different")
     return EXIT_OK if not differing else EXIT_FAILED
+
+
+def _report_comparison(scenario: Scenario, left: Verdict, right: Verdict,
+                       other_ties: Outcome | None) -> bool:
+    """Print one scenario's comparison; whether the backends differ."""
+    broken = [f"{name}: {v.error}" for name, v in (("fake", left), ("nova", right))
+              if v.error is not None]
+    if broken:
+        print(f"ERROR {scenario.id}\n" + "\n".join(broken), flush=True)
+        return True
+    assert left.outcome is not None and right.outcome is not None and other_ties is not None
+    # Nova breaks a weight tie at random: an outcome that changes with the tie is
+    # the scenario's problem, not the fake cloud's, and is reported as such.
+    by_tie = diff(left.outcome, other_ties)
+    differences = by_tie or diff(left.outcome, right.outcome)
+    verdict = "TIE" if by_tie else "DIFF" if differences else "SAME"
+    print(f"{verdict} {scenario.id}  (fake {left.seconds * 1000:.0f} ms, nova "
+          f"{right.seconds * 1000:.0f} ms)", flush=True)
+    if by_tie:
+        print("  the outcome depends on how the scheduler breaks a weight tie, which "
+              "Nova does at random (in compute node UUID order); name the host, or "
+              "make the hosts differ. With ties broken the other way:", flush=True)
+    for line in _render_differences(left, differences, "ties reversed" if by_tie
+                                    else "nova"):
+        print(f"  {line}", flush=True)
+    return bool(differences)
 
 
 def _render_differences(verdict: Verdict, differences: list[Difference],

@@ -15,6 +15,7 @@ real policy, Neutron and Glance fixtures, placement, the API.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import re
 import sys
@@ -39,6 +40,12 @@ from nova.virt import fake as fake_virt
 # cloud (where the StandardLogging fixture captures everything) only warnings.
 for _handler in logging.getLogger().handlers:
     _handler.setLevel(logging.WARNING)
+
+# Nova and its libraries are loaded: keep the collector from walking their
+# hundreds of thousands of long-lived objects on every full collection (the
+# upstream scenario took 4.5 s without, 4.2 s with, measured side by side).
+gc.freeze()
+
 
 # The scheduler and conductor debug lines that say why a move failed: the
 # instances asked for, and the hosts selected vs. required.

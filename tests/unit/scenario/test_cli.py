@@ -1,5 +1,8 @@
 """``python -m harness``: exit codes, what is printed, and that bad input runs nothing."""
 
+import os
+import re
+
 import pytest
 
 from harness.cli import main
@@ -193,16 +196,17 @@ def test_a_bad_harness_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch)
 
 @pytest.fixture
 def fake_for_nova(monkeypatch):
-    from harness import cli
+    """In this process only: diff's tests run it with -j 1."""
+    from harness import parallel
     from harness.backends.fake import FakeCloudBackend
 
-    real = cli.get_backend
-    monkeypatch.setattr(cli, "get_backend", lambda name, inject=None: (
+    real = parallel.get_backend
+    monkeypatch.setattr(parallel, "get_backend", lambda name, inject=None: (
         FakeCloudBackend(inject) if name == "nova" else real(name, inject)))
 
 
 def test_diff_of_agreeing_backends_says_same(tmp_path, capsys, fake_for_nova):
-    code, out, _ = run(capsys, "diff", str(write(tmp_path / "moves.toml", MOVES)))
+    code, out, _ = run(capsys, "diff", "-j", "1", str(write(tmp_path / "moves.toml", MOVES)))
     assert code == 0, out
     assert out.splitlines()[1].startswith("SAME moves  (fake ")
 
@@ -211,9 +215,64 @@ def test_diff_names_a_scenario_whose_outcome_hangs_on_a_weight_tie(tmp_path, cap
                                                                    fake_for_nova):
     tie = HEADER.replace("count = 2", "count = 1") + (
         '[steps.expect]\nserver = { host = "host1" }\n')
-    code, out, _ = run(capsys, "diff", str(write(tmp_path / "tie.toml", tie)))
+    code, out, _ = run(capsys, "diff", "-j", "1", str(write(tmp_path / "tie.toml", tie)))
     assert code == 1
     lines = out.splitlines()
     assert lines[1].startswith("TIE tie  (fake ")
     assert "depends on how the scheduler breaks a weight tie" in lines[2]
     assert "server 0.host: fake 'host1', ties reversed 'host2'" in out
+
+
+# -j: worker processes
+
+
+def _timeless(text: str) -> str:
+    """A report or JUnit file without its timings, which differ from run to run."""
+    return re.sub(r'\d+\.\d+ m?s\)|time="[\d.]+"|timestamp="[^"]*"', "", text)
+
+
+def test_a_run_in_workers_reports_what_a_serial_run_does_in_the_same_order(tmp_path, capsys):
+    for name, text in (("a_moves", MOVES), ("b_bug", EXPECTS_BUG), ("c_moves", MOVES)):
+        write(tmp_path / "scenarios" / f"{name}.toml", text)
+    reports = {}
+    for jobs in ("1", "2"):
+        junit = tmp_path / f"junit-{jobs}.xml"
+        code, out, err = run(capsys, "run", "-j", jobs, "--junit-xml", str(junit),
+                             str(tmp_path / "scenarios"))
+        assert code == 1, out + err
+        reports[jobs] = (_timeless(out), _timeless(junit.read_text()))
+    assert reports["2"] == reports["1"]
+    assert [line.split()[:2] for line in reports["2"][0].splitlines()
+            if line.startswith(("PASS", "FAIL"))] == [
+        ["PASS", "a_moves"], ["FAIL", "b_bug"], ["PASS", "c_moves"]]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_jobs_below_one_or_not_a_number_are_a_usage_error(tmp_path, capsys, jobs):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "-j", jobs, str(write(tmp_path / "m.toml", MOVES))])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert f"expected a whole number of at least 1, got '{jobs}'" in err
+    assert_nothing_ran(out, err)
+
+
+def _dies_in_a_worker(backends: object, item: int) -> int:
+    if item == 1:
+        os._exit(9)
+    return item
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    from harness.parallel import Backends, WorkerDied, in_order
+
+    with pytest.raises(WorkerDied, match="run again with -j 1"):
+        list(in_order(_dies_in_a_worker, [0, 1, 2], Backends(), jobs=2))
+
+
+def test_one_job_runs_here_with_the_given_backends():
+    from harness.parallel import Backends, in_order
+
+    backends = Backends()
+    seen = list(in_order(lambda b, item: (b, item), [1, 2], backends, jobs=1))
+    assert seen == [(backends, 1), (backends, 2)]

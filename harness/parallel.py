@@ -1,0 +1,80 @@
+"""Scenarios spread over worker processes, their results in the order given.
+
+Each worker is a fresh interpreter (the ``spawn`` start method): importing Nova's
+test packages patches the process it happens in (eventlet), so workers must not
+inherit the parent's state. Each worker prepares the backends it is asked for
+once, for all the scenarios it is handed; every scenario still gets a fresh cloud.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from harness.backends import get_backend
+from harness.backends.base import Backend
+from harness.backends.fake import FakeCloudBackend
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WorkerDied(Exception):
+    """A worker process ended without answering: killed, or crashed in native code."""
+
+
+class Backends:
+    """The backends one command, or one of its workers, runs scenarios on, each
+    prepared on first use; ``inject`` is the known bug put back into all of them."""
+
+    def __init__(self, inject: str | None = None) -> None:
+        self.inject = inject
+        self._prepared: dict[tuple[str, bool], Backend] = {}
+
+    def get(self, name: str, reverse_ties: bool = False) -> Backend:
+        """``reverse_ties``: the fake cloud taking equally weighed hosts the other way."""
+        backend = self._prepared.get((name, reverse_ties))
+        if backend is None:
+            backend = (FakeCloudBackend(self.inject, reverse_ties=True) if reverse_ties
+                       else get_backend(name, self.inject))
+            backend.prepare()
+            self._prepared[name, reverse_ties] = backend
+        return backend
+
+
+Task = Callable[[Backends, T], R]
+# The worker process's backends (set by _start_worker, in the worker only).
+_worker_backends: Backends | None = None
+
+
+def in_order(task: Task[T, R], items: Sequence[T], backends: Backends,
+             jobs: int) -> Iterator[R]:
+    """``task(backends, item)`` for each item, yielded in the items' order as soon as
+    it and those before it are done: here when ``jobs`` is 1, else in up to ``jobs``
+    worker processes, each with its own ``Backends`` (``task`` must then be a
+    module-level function, and items and results picklable)."""
+    if jobs <= 1 or len(items) <= 1:
+        yield from (task(backends, item) for item in items)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                             initializer=_start_worker, initargs=(backends.inject,)) as pool:
+        try:
+            yield from pool.map(_in_worker, [task] * len(items), items)
+        except BrokenProcessPool as exc:
+            raise WorkerDied(
+                "a worker process died without answering (killed, or a crash in native "
+                "code); run again with -j 1 to see where") from exc
+
+
+def _start_worker(inject: str | None) -> None:
+    global _worker_backends
+    _worker_backends = Backends(inject)
+
+
+def _in_worker(task: Task[T, R], item: T) -> R:
+    assert _worker_backends is not None, "only called in a worker process"
+    return task(_worker_backends, item)
