@@ -5,9 +5,11 @@
 - the same with the Pike 16.0.0 bug injected, where Nova's test can only give up
   at its 5 s polling timeout and the harness stops at the "error" status,
 
-and their ratios. Needs the nova extra:
+and their ratios; then the first scenarios of the catalogue on the nova backend
+through ``python -m harness run``, serially and in worker processes (``-j``), and
+that ratio. Needs the nova extra:
 
-    python bench/bench_backends.py [--repeat N]
+    python bench/bench_backends.py [--repeat N] [--catalogue SCENARIOS] [--jobs N]
 
 A benchmark, not a test: it reports figures, it does not judge them.
 """
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
+import subprocess
 import sys
 import time
 import unittest
@@ -46,6 +50,9 @@ def run_upstream_test() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--catalogue", type=int, default=12, metavar="SCENARIOS",
+                        help="how many of the catalogue's scenarios the -j comparison runs")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
     from harness.backends import get_backend
@@ -88,6 +95,25 @@ def main() -> None:
     failing_ours = medians["nova backend + pike-16.0.0 (fails)"]
     failing_theirs = medians["Nova's own test + pike-16.0.0 (fails)"]
     print(f"failing: Nova's own test / nova backend {failing_theirs / failing_ours:5.2f} x")
+    print()
+    compare_jobs(args.catalogue, args.jobs)
+
+
+def compare_jobs(count: int, jobs: int) -> None:
+    """The first ``count`` scenarios on Nova with -j 1 and with -j ``jobs``, each in a
+    new process as a user runs them (start-up and Nova's import included)."""
+    from harness.scenario.loader import discover
+
+    paths = [str(p) for p in discover([ROOT / "scenarios"])[:count]]
+    seconds = {}
+    for n in (1, jobs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "harness", "run", "--backend", "nova",
+                        "-j", str(n), *paths], cwd=ROOT, check=True, capture_output=True)
+        seconds[n] = time.perf_counter() - started
+        print(f"{f'harness run --backend nova -j {n}, {count} scenarios':<40} "
+              f"{seconds[n]:8.3f} s")
+    print(f"-j {jobs} / -j 1 speed-up                  {seconds[1] / seconds[jobs]:8.2f} x")
 
 
 if __name__ == "__main__":

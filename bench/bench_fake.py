@@ -2,14 +2,18 @@
 
     python bench/bench_fake.py [--repeat N]
 
-Targets (from the project's issue #2): the upstream scenario on the fake cloud
-under 20 ms once imported, and ``python -m harness run`` under 1 s start to
-finish. A benchmark, not a test: it reports, it never fails on a slow machine.
+Targets (from the project's issue "Fast at every size"): the upstream scenario on the
+fake cloud 1,000 times faster than Nova's own regression test (2.54 s measured there,
+so 2.5 ms; ``bench_backends.py`` measures both side by side), and ``python -m harness
+run`` over the whole catalogue within 0.3 s of a bare interpreter's start-up. A
+benchmark, not a test: it reports, it never fails on a slow machine. Bytecode is
+compiled first, as an installed package has it.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import statistics
 import subprocess
 import sys
@@ -18,8 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ROOT / "scenarios" / "bug_1718455" / "live_migrate_to_other_host.toml"
-SCENARIO_TARGET_S = 0.020
-CLI_TARGET_S = 1.0
+SCENARIO_TARGET_S = 0.0025
+CLI_OVER_START_TARGET_S = 0.3
 
 
 def time_scenario(repeat: int) -> list[float]:
@@ -54,7 +58,7 @@ def row(name: str, times: list[float], target: float | None = None) -> str:
     line = (f"{name:<44} median {median * 1000:8.1f} ms   min {min(times) * 1000:8.1f} ms"
             f"   n={len(times)}")
     if target is not None:
-        line += f"   {median / target:5.2f} x target ({target * 1000:.0f} ms)"
+        line += f"   {median / target:5.2f} x target ({target * 1000:g} ms)"
     return line
 
 
@@ -63,12 +67,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     python = sys.executable
-    imports = time_command([python, "-c", "import harness.cli"], max(3, args.repeat // 10))
+    compileall.compile_dir(ROOT / "harness", quiet=1)
+    processes = max(3, args.repeat // 10)
+    bare = time_command([python, "-c", "pass"], processes)
+    imports = time_command([python, "-c", "import harness.cli"], processes)
     scenario = time_scenario(args.repeat)
-    cli = time_command([python, "-m", "harness", "run"], max(3, args.repeat // 10))
+    cli = time_command([python, "-m", "harness", "run"], processes)
+    over_start = [run - statistics.median(bare) for run in cli]
+    print(row("bare interpreter start-up", bare))
     print(row("import harness.cli (new process)", imports))
     print(row("upstream scenario, fake cloud, after import", scenario, SCENARIO_TARGET_S))
-    print(row("python -m harness run (all scenarios)", cli, CLI_TARGET_S))
+    print(row("python -m harness run (all scenarios)", cli))
+    print(row("  the same, less the bare start-up", over_start, CLI_OVER_START_TARGET_S))
     print(f"{'share of the CLI run spent importing':<44} "
           f"{statistics.median(imports) / statistics.median(cli):8.0%}")
 

@@ -439,6 +439,10 @@ class ComputeNode(PersistentObject):
     hypervisor_version: int = 1000
     # What the driver reports as really free on disk: nova.virt.fake reports 0.
     disk_available_least: int = 0
+    # ComputeNode.stats as the resource tracker last wrote them: its instances, and
+    # how many of them were building or in an I/O-heavy task ("io_workload").
+    num_instances: int = 0
+    io_workload: int = 0
     id: int | None = None
 
     @property

@@ -9,6 +9,7 @@ from harness.cloud.instance_actions import event_reporter
 from harness.cloud.virt import POWER_STATE_RUNNING, POWER_STATE_SHUTDOWN
 
 if TYPE_CHECKING:
+    from harness.cloud.compute.resource_tracker import ResourceTracker
     from harness.cloud.compute.rpcapi import ComputeRPCAPI
     from harness.cloud.conductor.api import ComputeTaskAPI
     from harness.cloud.conf import Config
@@ -27,9 +28,7 @@ class ComputeBase:
     compute_rpcapi: ComputeRPCAPI
     compute_task_api: ComputeTaskAPI
     reportclient: SchedulerReportClient
-
-    def _update_available_resource(self, *nodenames: str | None) -> None:
-        raise NotImplementedError
+    rt: ResourceTracker
 
     def _validate_instance_group_policy(self, instance: Instance,
                                         scheduler_hints: dict[str, list[str]]) -> None:

@@ -76,7 +76,11 @@ class LiveMigrationMixin(ComputeBase):
         migration.save()
         # The source allocation was held by the migration; the move is done.
         self.reportclient.delete_allocation_for_instance(context, migration.uuid)
-        self._update_available_resource(migration.source_node)
+        # "make sure we update available resources on source host even before next
+        # periodic task": the only recount a live migration gets (the destination
+        # does not count the instance until its own next recount).
+        for nodename in self.driver.nodes:
+            self.rt.update_available_resource(nodename)
 
     def post_live_migration_at_destination(self, context: RequestContext, instance: Instance,
                                            migration: Migration) -> None:
@@ -88,7 +92,6 @@ class LiveMigrationMixin(ComputeBase):
             instance.power_state = POWER_STATE_RUNNING
             instance.task_state = None
             instance.save(expected_task_state=["migrating"])
-            self._update_available_resource(migration.dest_node)
 
     def _rollback_live_migration(self, context: RequestContext, instance: Instance, dest: str,
                                  migration: Migration) -> None:

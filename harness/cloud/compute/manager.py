@@ -11,11 +11,11 @@ Nova has, so every RPC method keeps Nova's name.
 from __future__ import annotations
 
 from harness.cloud import exception
-from harness.cloud.compute import resource_tracker
 from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.live_migration import LiveMigrationMixin
 from harness.cloud.compute.rebuild import RebuildMixin
 from harness.cloud.compute.resize import ResizeMixin
+from harness.cloud.compute.resource_tracker import ResourceTracker
 from harness.cloud.compute.rpcapi import ComputeRPCAPI
 from harness.cloud.compute.shelve import ShelveMixin
 from harness.cloud.conductor.api import ComputeTaskAPI
@@ -53,7 +53,10 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
     # Start-up: the resource tracker's view of this host
 
     def init_host(self) -> None:
+        """Start (or restart) the service: a new resource tracker, which recounts every
+        node once the rest of start-up is done (pre_start_hook)."""
         context = get_admin_context()
+        self.rt = ResourceTracker(self.db, self.host, self.driver.nodes)
         if not self.db.query(Service, host=self.host):
             Service(host=self.host, uuid=self.db.new_uuid()).create(self.db)
         for nodename, resources in self.driver.nodes.items():
@@ -74,12 +77,13 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
             self.reportclient.ensure_resource_provider(context, node.uuid, nodename)
             self.reportclient.set_inventory_for_provider(
                 context, node.uuid, _inventories(resources))
-            self._update_available_resource(nodename)
         # The trait follows the service's disabled flag, which may have changed while
         # this compute was down (the API tells only a compute that is up).
         service = self.db.query(Service, host=self.host)[0]
         self._update_compute_provider_status(context, enabled=not service.disabled)
         self._destroy_evacuated_instances(context)
+        for nodename in self.driver.nodes:
+            self.rt.update_available_resource(nodename)
 
     def set_host_enabled(self, context: RequestContext, enabled: bool) -> None:
         """The API enabled or disabled this compute's service."""
@@ -108,15 +112,8 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
                 source = self.db.get(ComputeNode, migration.source_node)
                 self.reportclient.remove_provider_tree_from_instance_allocation(
                     context, migration.instance_uuid, source.uuid)
-                self._update_available_resource(migration.source_node)
             migration.status = "completed"
             migration.save()
-
-    def _update_available_resource(self, *nodenames: str | None) -> None:
-        """Recount this host's nodes among ``nodenames`` (others are theirs to count)."""
-        for nodename in nodenames:
-            if nodename in self.driver.nodes:
-                resource_tracker.update_usage(self.db, nodename, self.driver.nodes[nodename])
 
     # Build
 
@@ -138,9 +135,11 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         instance.host = self.host
         instance.node = node
         instance.save()
+        self.rt.instance_claim(instance, node)
         try:
             self._validate_instance_group_policy(instance, request_spec.scheduler_hints)
         except exception.GroupAffinityViolation as exc:
+            self.rt.abort_instance_claim(instance, node)
             raise exception.RescheduledByPolicyException(
                 instance_uuid=instance.uuid, reason=exc.format_message()) from exc
         self.driver.spawn(instance, node)
@@ -148,7 +147,6 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         instance.task_state = None
         instance.power_state = POWER_STATE_RUNNING
         instance.save()
-        self._update_available_resource(node)
 
     def _reschedule_build(self, context: RequestContext, instance: Instance, node: str,
                           request_spec: RequestSpec, host_list: list[Selection],
@@ -166,7 +164,6 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         instance.task_state = "scheduling"
         instance.save()
         self.reportclient.delete_allocation_for_instance(context, instance.uuid)
-        self._update_available_resource(node)
         self.compute_task_api.build_instances(context, instance, request_spec, host_list)
 
     # Delete
@@ -179,7 +176,11 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
             self.driver.destroy(instance)
             self.reportclient.delete_allocation_for_instance(context, instance.uuid)
             Instance.get_by_uuid(self.db, instance.uuid).destroy()
-            self._update_available_resource(instance.node)
+            # _complete_deletion
+            if instance.host == self.host:
+                instance.vm_state = "deleted"
+                instance.task_state = None
+                self.rt.update_usage(instance)
 
     def _validate_instance_group_policy(self, instance: Instance,
                                         scheduler_hints: dict[str, list[str]]) -> None:

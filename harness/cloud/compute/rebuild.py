@@ -31,6 +31,10 @@ class RebuildMixin(ComputeBase):
                 migration.dest_compute = self.host
                 migration.dest_node = node
                 migration.save()
+            if recreate and migration is not None:
+                # rebuild_claim: the evacuation is tracked here (a rebuild in place
+                # claims nothing).
+                self.rt.move_claim(instance, migration, node, instance.flavor)
             try:
                 if recreate:
                     # The late group check; a rebuild is never rescheduled, so it fails.
@@ -53,7 +57,6 @@ class RebuildMixin(ComputeBase):
             if migration is not None:
                 migration.status = "done"
                 migration.save()
-            self._update_available_resource(node)
         if original_vm_state == "stopped" or (target_state and original_vm_state != "error"):
             instance.task_state = "powering-off"
             instance.save()
@@ -70,7 +73,8 @@ class RebuildMixin(ComputeBase):
             destination = self.db.get(ComputeNode, node)
             self.reportclient.remove_provider_tree_from_instance_allocation(
                 context, instance.uuid, destination.uuid)
-            self._update_available_resource(node)
+            # The claim's abort: drop_move_claim with the instance's flavor.
+            self.rt.drop_move_claim(instance, node, instance.flavor)
         current = Instance.get_by_uuid(self.db, instance.uuid)
         current.vm_state = "error"
         current.task_state = None

@@ -55,7 +55,7 @@ class ResizeMixin(ComputeBase):
         migration.dest_compute = self.host
         migration.dest_node = node
         migration.save()
-        self._update_available_resource(node)
+        self.rt.move_claim(instance, migration, node, flavor)
         self.compute_rpcapi.resize_instance(context, instance, migration, flavor, request_spec)
 
     def _reschedule_resize_or_reraise(
@@ -107,7 +107,6 @@ class ResizeMixin(ComputeBase):
             instance.node = migration.dest_node
             instance.task_state = "resize_migrated"
             instance.save(expected_task_state=["resize_migrating"])
-            self._update_available_resource(migration.source_node)
             self.compute_rpcapi.finish_resize(context, instance, migration,
                                               migration.dest_compute or "")
 
@@ -126,7 +125,6 @@ class ResizeMixin(ComputeBase):
             instance.power_state = (POWER_STATE_SHUTDOWN if instance.old_vm_state == "stopped"
                                     else POWER_STATE_RUNNING)
             instance.save(expected_task_state=["resize_finish"])
-            self._update_available_resource(migration.dest_node)
 
     def confirm_resize(self, context: RequestContext, instance: Instance,
                        migration: Migration) -> None:
@@ -136,6 +134,8 @@ class ResizeMixin(ComputeBase):
                 instance, same_host=migration.source_node == migration.dest_node)
             migration.status = "confirmed"
             migration.save()
+            # drop_move_claim_at_source: the old flavor comes off the source's usage.
+            self.rt.drop_move_claim(instance, migration.source_node, instance.old_flavor)
             # The source allocation the migration held is no longer needed.
             self.reportclient.delete_allocation_for_instance(context, migration.uuid)
             instance.old_flavor = None
@@ -146,7 +146,6 @@ class ResizeMixin(ComputeBase):
                                  else "active")
             instance.task_state = None
             instance.save()
-            self._update_available_resource(migration.source_node)
 
     def revert_resize(self, context: RequestContext, instance: Instance,
                       migration: Migration, request_spec: RequestSpec) -> None:
@@ -155,9 +154,10 @@ class ResizeMixin(ComputeBase):
             self.driver.destroy(instance)
             migration.status = "reverted"
             migration.save()
+            # drop_move_claim_at_dest: the new flavor comes off the destination's usage.
+            self.rt.drop_move_claim(instance, migration.dest_node, instance.new_flavor)
             self.compute_rpcapi.finish_revert_resize(context, instance, migration,
                                                      migration.source_compute or "")
-            self._update_available_resource(migration.dest_node)
 
     def finish_revert_resize(self, context: RequestContext, instance: Instance,
                              migration: Migration) -> None:
@@ -175,7 +175,6 @@ class ResizeMixin(ComputeBase):
             instance.old_vm_state = None
             instance.power_state = POWER_STATE_RUNNING
             instance.save(expected_task_state=["resize_reverting"])
-            self._update_available_resource(migration.source_node)
             # Back to the state the server was in before the resize.
             if power_on:
                 instance.vm_state = "active"

@@ -42,15 +42,15 @@ class ShelveMixin(ComputeBase):
     def _shelve_offload_instance(self, context: RequestContext, instance: Instance) -> None:
         self.driver.destroy(instance)
         self.reportclient.delete_allocation_for_instance(context, instance.uuid)
-        node = instance.node
         instance.vm_state = "shelved_offloaded"
         instance.task_state = None
+        # Before host and node are cleared: the tracker frees what it tracked.
+        self.rt.update_usage(instance)
         instance.power_state = POWER_STATE_SHUTDOWN
         instance.host = None
         instance.node = None
         instance.availability_zone = None
         instance.save(expected_task_state=["shelving_offloading"])
-        self._update_available_resource(node)
 
     def unshelve_instance(self, context: RequestContext, instance: Instance, node: str,
                           request_spec: RequestSpec) -> None:
@@ -61,6 +61,7 @@ class ShelveMixin(ComputeBase):
             # The instance claim: the scheduler already claimed in placement.
             instance.host = self.host
             instance.node = node
+            self.rt.instance_claim(instance, node)
             self.driver.spawn(instance, node)
             instance.vm_state = "active"
             instance.task_state = None
@@ -68,4 +69,3 @@ class ShelveMixin(ComputeBase):
             instance.shelved_image_id = None
             instance.shelved_host = None
             instance.save(expected_task_state=["spawning"])
-            self._update_available_resource(node)

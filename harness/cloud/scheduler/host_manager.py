@@ -64,6 +64,8 @@ class HostState:
             disk_allocation_ratio=node.disk_allocation_ratio,
             hypervisor_type=node.hypervisor_type,
             hypervisor_version=node.hypervisor_version,
+            num_instances=node.num_instances,
+            num_io_ops=node.io_workload,
             # Nova keys them by instance UUID; the group filters only use the keys.
             instances=dict.fromkeys(instances or (), True),
         )
@@ -82,7 +84,10 @@ class HostState:
         return self.host if self.host == self.nodename else f"{self.host}/{self.nodename}"
 
     def __repr__(self) -> str:
-        return f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB"
+        # As Nova's HostState prints itself in the scheduler's debug lines.
+        return (f"({self.host}, {self.nodename}) ram: {self.free_ram_mb}MB disk: "
+                f"{self.free_disk_mb}MB io_ops: {self.num_io_ops} instances: "
+                f"{self.num_instances}")
 
 
 class HostManager:

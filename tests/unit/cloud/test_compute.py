@@ -82,11 +82,36 @@ def test_a_completed_live_migration_moves_usage_and_drops_the_migration_allocati
         assert (migration.source_node, migration.dest_node) == ("host1", "host2")
         moved = instance(cloud, server["id"])
         assert (moved.host, moved.node, moved.task_state) == ("host2", "host2", None)
-        assert cloud.db.get(ComputeNode, "host1").memory_mb_used == 512
-        assert cloud.db.get(ComputeNode, "host2").memory_mb_used == 1024
         assert cloud.computes["host2"].driver.instances == {server["id"]: "host2"}
         assert used_on(cloud, "host1")["MEMORY_MB"] == 0
+        assert used_on(cloud, "host2")["MEMORY_MB"] == 512
         assert allocations(cloud, migration.uuid) == {}
+
+
+def test_after_a_live_migration_only_the_source_is_recounted_as_in_nova():
+    # _post_live_migration recounts the source; the destination's resource tracker
+    # never claimed the instance (no NUMA), so its record leaves it out until its
+    # next recount, here a restart.
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        live_migrate(cloud, server["id"])
+        source, dest = (cloud.db.get(ComputeNode, h) for h in ("host1", "host2"))
+        assert (source.memory_mb_used, source.num_instances, source.io_workload) == (512, 0, 0)
+        assert (dest.memory_mb_used, dest.num_instances) == (512, 0)
+        cloud.computes["host2"].init_host()
+        dest = cloud.db.get(ComputeNode, "host2")
+        assert (dest.memory_mb_used, dest.num_instances, dest.io_workload) == (1024, 1, 0)
+
+
+def test_a_build_is_counted_as_io_until_the_next_recount_as_in_nova():
+    # The stats keep the state the instance had when it was claimed: building.
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        node = cloud.db.get(ComputeNode, instance(cloud, server["id"]).node)
+        assert (node.num_instances, node.io_workload) == (1, 1)
+        cloud.computes[node.host].init_host()
+        node = cloud.db.get(ComputeNode, node.hypervisor_hostname)
+        assert (node.num_instances, node.io_workload) == (1, 0)
 
 
 def test_pre_live_migration_failure_rolls_back_to_the_source():
