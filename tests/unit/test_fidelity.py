@@ -150,3 +150,33 @@ def test_a_retried_step_finishes_on_the_first_event_of_its_name():
         assert events[-1]["event"] == "conductor_live_migrate_instance"
         assert cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"] not in (
             empty, server["OS-EXT-SRV-ATTR:host"])
+
+
+def test_a_host_is_not_forced_up_until_it_restarted_after_an_evacuation():
+    # services.py _check_for_evacuations: a `done` evacuation from the host means
+    # its compute has not restarted and cleaned up; forcing it up is a 400 until then.
+    with CloudFixture() as cloud:
+        server = boot_two(cloud)[0]
+        source = server["OS-EXT-SRV-ATTR:host"]
+        [service] = cloud.db.query(Service, host=source)
+        cloud.admin_api.put_service(service.uuid, {"forced_down": True})
+        cloud.admin_api.post_server_action(server["id"], {"evacuate": {}})
+        with pytest.raises(OpenStackApiException) as raised:
+            cloud.admin_api.put_service(service.uuid, {"forced_down": False})
+        assert raised.value.response.status_code == 400
+        assert "`done` evacuation migration records remain" in str(raised.value)
+        assert cloud.db.query(Service, host=source)[0].forced_down is True
+        cloud.computes[source].init_host()
+        assert cloud.admin_api.put_service(service.uuid, {"forced_down": False})[
+            "forced_down"] is False
+
+
+def test_enabling_a_service_with_a_disabled_reason_is_400():
+    with CloudFixture() as cloud:
+        [service] = cloud.db.query(Service, host="host1")
+        with pytest.raises(OpenStackApiException) as raised:
+            cloud.admin_api.put_service(service.uuid, {"status": "enabled",
+                                                       "disabled_reason": "why"})
+        assert raised.value.response.status_code == 400
+        assert "Specifying 'disabled_reason' with status 'enabled' is invalid." in str(
+            raised.value)
