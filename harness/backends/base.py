@@ -18,6 +18,9 @@ from harness.scenario.outcome import RequestSpecState
 
 # consumer UUID -> provider name -> resource class -> amount
 RawAllocations = dict[str, dict[str, dict[str, int]]]
+# provider name -> resource class -> what placement lets be used: (total - reserved)
+# * allocation_ratio
+Capacities = dict[str, dict[str, int]]
 
 
 class BackendUnavailable(Exception):
@@ -46,6 +49,9 @@ class CloudHandle(Protocol):
 
     def allocations(self) -> RawAllocations:
         """Every consumer's allocations, by provider name."""
+
+    def capacities(self) -> Capacities:
+        """Every provider's capacity, by resource class."""
 
     def restart_compute(self, host: str) -> None:
         """Restart nova-compute on ``host``, as an operator would."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from harness.backends.base import RawAllocations, request_spec_state
+from harness.backends.base import Capacities, RawAllocations, request_spec_state
 from harness.cloud import exception
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
 from harness.cloud.conf import DEFAULT_QUOTA, Config
@@ -55,6 +55,11 @@ class FakeCloudHandle:
         return {consumer_uuid: {providers[rp].name: dict(resources)
                                 for rp, resources in consumer.allocations.items()}
                 for consumer_uuid, consumer in self.cloud.placement.consumers.items()}
+
+    def capacities(self) -> Capacities:
+        return {provider.name: {rc: inventory.capacity
+                                for rc, inventory in provider.inventories.items()}
+                for provider in self.cloud.placement.providers.values()}
 
     def restart_compute(self, host: str) -> None:
         self.cloud.computes[host].init_host()

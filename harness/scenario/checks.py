@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
+from harness.scenario import invariants
+from harness.scenario.mismatch import Mismatch
 from harness.scenario.model import (
     NO_HOST,
     Expect,
@@ -23,16 +25,6 @@ from harness.scenario.outcome import (
     StepOutcome,
 )
 from harness.scenario.steps.base import host_matches
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    what: str
-    expected: str
-    observed: str
-
-    def render(self) -> str:
-        return f"{self.what}: expected {self.expected}, observed {self.observed}"
 
 
 @dataclass
@@ -105,6 +97,7 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
             yield from _check_request_spec(expect.request_spec, spec, index)
     if expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
+    yield from invariants.violations(scenario, result)
 
 
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,

@@ -2,9 +2,9 @@
 
 Compared: the API status, the error class, each acted-on server's status,
 vm and task state, host, node and flavor, the migration (type, status, source
-and dest hosts and nodes), the persisted RequestSpec fields, and every
-consumer's allocations. Error messages are not: their wording is not part of
-the contract.
+and dest hosts and nodes), the persisted RequestSpec fields, every
+consumer's allocations and every provider's capacity. Error messages are not:
+their wording is not part of the contract.
 
 Hosts that the scenario defines identically and never names are
 interchangeable: when Nova weighs them equal it takes them in compute node
@@ -86,6 +86,9 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
     for consumer, providers in sorted(step.allocations.items()):
         if providers:
             yield f"allocations of {consumer}", {host(p): r for p, r in providers.items()}
+    # Not renamed: hosts alike have the same capacity, whichever was picked.
+    for provider, capacity in sorted(step.capacities.items()):
+        yield f"capacity of {provider}", capacity
 
 
 def _canonical_names(outcome: Outcome) -> dict[str, str]:

@@ -92,6 +92,8 @@ class StepOutcome:
     # The instance actions the step's request recorded on the server it acted on.
     actions: tuple[ActionState, ...] = ()
     allocations: Allocations = field(default_factory=dict)
+    # Every provider's capacity by resource class after the step (provider name -> rc).
+    capacities: dict[str, dict[str, int]] = field(default_factory=dict)
     # Host references as resolved for this step: @source, @target.
     refs: dict[str, str | None] = field(default_factory=dict)
     # Did the step settle (the fake cloud always does; real Nova may time out)?

@@ -85,6 +85,7 @@ class StepRunner:
             self._migration_flavors.setdefault(migration["uuid"], flavors_before.get(server))
         result.all_migrations = tuple(self.migration_state(m) for m in reversed(migrations))
         result.allocations = self._allocations(migrations)
+        result.capacities = self.cloud.capacities()
         result.trace = self.cloud.trace_since(mark)
         specs_before, self._specs = self._specs, {
             i: self.cloud.request_spec(server_id) for i, server_id in self._made()}

@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from harness.backends.base import BackendUnavailable, RawAllocations, request_spec_state
+from harness.backends.base import (
+    BackendUnavailable,
+    Capacities,
+    RawAllocations,
+    request_spec_state,
+)
 from harness.backends.nova import environment
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.faults import FaultPoint, set_fault
@@ -73,6 +78,9 @@ class NovaCloudHandle:
 
     def allocations(self) -> RawAllocations:
         return self.cloud.allocations()
+
+    def capacities(self) -> Capacities:
+        return self.cloud.capacities()
 
     def restart_compute(self, host: str) -> None:
         self.cloud.restart_compute(host)

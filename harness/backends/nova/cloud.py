@@ -183,6 +183,18 @@ class NovaCloud(fixtures.Fixture):
         return objects.RequestSpec.get_by_instance_uuid(
             nova_context.get_admin_context(), server_id)
 
+    def capacities(self) -> dict[str, dict[str, int]]:
+        """Every provider's capacity by resource class, from placement's inventories."""
+        providers = self.placement.get(
+            "/resource_providers", version="1.14").body["resource_providers"]
+        return {provider["name"]: {
+            rc: int((inventory["total"] - inventory["reserved"])
+                    * inventory["allocation_ratio"])
+            for rc, inventory in self.placement.get(
+                f"/resource_providers/{provider['uuid']}/inventories").body[
+                    "inventories"].items()}
+            for provider in providers}
+
     def allocations(self) -> dict[str, dict[str, dict[str, int]]]:
         """Every consumer's allocations by provider name, read from placement's API."""
         providers = self.placement.get(

@@ -68,6 +68,8 @@ def write(path: Path, text: str) -> Path:
 
 
 SMALL = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+# A default host's provider (8 vCPUs at 4.0, 8192 MB less 512 reserved, 100 GB).
+CAPACITY = {"VCPU": 32, "MEMORY_MB": 7680, "DISK_GB": 100}
 
 SCENARIO = Scenario(
     id="group/sub/name", path=Path("scenarios/group/sub/name.toml"), title="t",
@@ -92,18 +94,24 @@ def set_service(expect: Expect | None = None, index: int = 0) -> SetServiceStep:
                           host="host2", disabled=True)
 
 
+VM_STATES = {"ACTIVE": "active", "ERROR": "error", "SHUTOFF": "stopped",
+             "VERIFY_RESIZE": "resized", "SHELVED_OFFLOADED": "shelved_offloaded"}
+
+
 def server(index: int = 0, host: str | None = "host1", status: str = "ACTIVE") -> ServerState:
     return ServerState(index=index, name=f"server-{index + 1}", status=status, host=host,
-                       node=host, task_state=None, flavor="small")
+                       node=host, task_state=None, flavor="small", vm_state=VM_STATES[status])
 
 
 def step_outcome(step, **fields) -> StepOutcome:
     """A step's outcome that meets every default expectation unless ``fields`` say otherwise:
-    the success status, no error, and each server holding its flavor on its host."""
+    the success status, no error, each server holding its flavor on its host, and hosts
+    of the default size."""
     fields.setdefault("api_status", step.SUCCESS_STATUS)
     fields.setdefault("all_servers", fields.get("servers", ()))
     fields.setdefault("allocations", {f"server {s.index}": {s.node: dict(SMALL)}
                                       for s in fields["all_servers"] if s.node})
+    fields.setdefault("capacities", {h: dict(CAPACITY) for h in ("host1", "host2")})
     return StepOutcome(step=step, **fields)
 
 

@@ -27,7 +27,9 @@ def mismatches(step, **fields) -> list[str]:
 def moved(expect: Expect, host: str | None = "host2", migration: MigrationState | None = None,
           **fields) -> list[str]:
     """Mismatches of a live migration of server 0 from host1 to host2 (by default)."""
-    return mismatches(live_migrate(expect), servers=(server(0, host),), refs=dict(REFS),
+    # A server without a host is one whose build failed.
+    placed = server(0, host, status="ACTIVE" if host else "ERROR")
+    return mismatches(live_migrate(expect), servers=(placed,), refs=dict(REFS),
                       migration=migration, **fields)
 
 
@@ -282,3 +284,57 @@ def test_usage_sums_every_consumer_on_the_host():
     assert moved(expect, allocations=allocations) == []
     assert moved(Expect(usage={"host1": {"VCPU": 0}}, allocations="unchecked"),
                  allocations=allocations) == ["usage on host1.VCPU: expected 0, observed 1"]
+
+
+# invariants: checked after every step, whatever the step expects
+
+
+def test_a_server_on_a_host_the_scenario_does_not_have_breaks_an_invariant():
+    stray = dataclasses.replace(server(0), host="host9", node="host9")
+    # (Placement knows no such provider either: its capacity there is nothing.)
+    assert mismatches(create(), servers=(stray,))[0] == (
+        "invariant server-on-a-known-node: server 0: expected host and node one of host1, "
+        "host2, observed host host9, node host9")
+
+
+def test_a_server_whose_node_is_not_its_hosts_breaks_an_invariant():
+    split = dataclasses.replace(server(0), node="host2")
+    assert mismatches(create(), servers=(split,)) == [
+        "invariant server-on-a-known-node: server 0: expected host and node one of host1, "
+        "host2, observed host host1, node host2"]
+
+
+@pytest.mark.parametrize("status, broken", [("ACTIVE", True), ("ERROR", False),
+                                            ("SHELVED_OFFLOADED", False)])
+def test_only_a_server_that_cannot_be_hostless_breaks_an_invariant_without_a_host(
+        status, broken):
+    found = mismatches(create(), servers=(server(0, host=None, status=status),))
+    assert found == ([
+        "invariant server-on-a-known-node: server 0: expected a host, or a vm_state of "
+        "building, error, shelved_offloaded, observed no host in vm_state active"]
+        if broken else [])
+
+
+def test_a_task_state_left_after_the_step_settled_breaks_an_invariant():
+    busy = dataclasses.replace(server(1, host="host2"), task_state="resize_prep")
+    assert mismatches(create(), servers=(server(0),), all_servers=(server(0), busy)) == [
+        "invariant no-task-state-left: server 1: expected task_state None once the step "
+        "settled, observed task_state resize_prep (ACTIVE)"]
+
+
+def test_a_step_that_did_not_settle_is_reported_once_not_as_an_invariant_too():
+    busy = dataclasses.replace(server(0), task_state="migrating")
+    assert mismatches(create(), servers=(busy,), settled=False) == [
+        "settled: expected the step to finish, observed it was still in progress at the "
+        "timeout"]
+
+
+def test_usage_above_a_providers_capacity_breaks_an_invariant():
+    crowded = {f"server {i}": {"host1": {"VCPU": 1, "MEMORY_MB": 4096, "DISK_GB": 1}}
+               for i in range(2)}
+    servers = (server(0), server(1))
+    found = mismatches(create(count=2), servers=servers, allocations=crowded,
+                       capacities={"host1": {"VCPU": 32, "MEMORY_MB": 7680, "DISK_GB": 100}})
+    assert "invariant usage-within-capacity: host1.MEMORY_MB: expected at most 7680, " \
+           "observed 8192 allocated" in found
+    assert not [m for m in found if "usage-within-capacity: host1.VCPU" in m]

@@ -90,3 +90,13 @@ def test_an_allocation_only_one_side_has_is_a_difference():
     right.steps[1].allocations["migration of server 0"] = {"host1": SMALL}
     [difference] = diff(left, right)
     assert (difference.what, difference.left) == ("allocations of migration of server 0", None)
+
+
+def test_a_different_provider_capacity_is_a_difference():
+    left, right = outcome("host1", "host2", "host2"), outcome("host1", "host2", "host2")
+    capacity = {"VCPU": 32, "MEMORY_MB": 7680, "DISK_GB": 100}
+    left.steps[0].capacities = {"host1": capacity, "host2": capacity}
+    right.steps[0].capacities = {"host1": capacity, "host2": {**capacity, "MEMORY_MB": 8192}}
+    [difference] = diff(left, right)
+    assert (difference.step, difference.what) == (0, "capacity of host2")
+    assert (difference.left["MEMORY_MB"], difference.right["MEMORY_MB"]) == (7680, 8192)

@@ -1,0 +1,68 @@
+"""What must hold after every step of every scenario, whatever the scenario expects.
+
+A scenario's expectations say what its author thought of; these say what no
+correct Nova ever shows, so a broken scheduler, conductor or compute (or a broken
+fake cloud) is caught even by scenarios that were not written for it. Each
+violation fails the step with the invariant's name and the values that broke it.
+Placement's side is checked exactly by ``checks.expected_allocations`` (every
+server holds its flavor on its node, a move in progress holds the source as its
+own consumer, nothing else holds anything, a finished migration holds nothing);
+here is the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from harness.scenario.mismatch import Mismatch
+from harness.scenario.model import Scenario
+from harness.scenario.outcome import StepOutcome
+
+# Servers that may have no host: never placed, or shelved away (Nova clears the host).
+_HOSTLESS_VM_STATES = ("building", "error", "shelved_offloaded")
+
+
+def violations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
+    yield from _servers_on_known_nodes(scenario, result)
+    if result.settled:
+        yield from _no_task_state_left(result)
+    yield from _usage_within_capacity(result)
+
+
+def _servers_on_known_nodes(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
+    """Every server is on one host and one of that host's nodes (a host of the
+    scenario has one node, named as the host), or on none in a state that has none."""
+    hosts = {host.name for host in scenario.cloud.hosts}
+    for server in result.all_servers:
+        what = f"invariant server-on-a-known-node: server {server.index}"
+        if server.host is None and server.node is None:
+            if server.vm_state not in _HOSTLESS_VM_STATES:
+                yield Mismatch(what, f"a host, or a vm_state of {', '.join(_HOSTLESS_VM_STATES)}",
+                               f"no host in vm_state {server.vm_state}")
+        elif server.host not in hosts or server.node != server.host:
+            yield Mismatch(what, f"host and node one of {', '.join(sorted(hosts))}",
+                           f"host {server.host}, node {server.node}")
+
+
+def _no_task_state_left(result: StepOutcome) -> Iterator[Mismatch]:
+    """Once a step has settled, no server is still in the middle of a task."""
+    for server in result.all_servers:
+        if server.task_state is not None:
+            yield Mismatch(f"invariant no-task-state-left: server {server.index}",
+                           "task_state None once the step settled",
+                           f"task_state {server.task_state} ({server.status})")
+
+
+def _usage_within_capacity(result: StepOutcome) -> Iterator[Mismatch]:
+    """No provider has more allocated than its capacity."""
+    used: dict[str, dict[str, int]] = {}
+    for providers in result.allocations.values():
+        for provider, resources in providers.items():
+            for rc, amount in resources.items():
+                used.setdefault(provider, {})[rc] = used.get(provider, {}).get(rc, 0) + amount
+    for provider, resources in sorted(used.items()):
+        capacity = result.capacities.get(provider, {})
+        for rc, amount in sorted(resources.items()):
+            if amount > capacity.get(rc, 0):
+                yield Mismatch(f"invariant usage-within-capacity: {provider}.{rc}",
+                               f"at most {capacity.get(rc, 0)}", f"{amount} allocated")
