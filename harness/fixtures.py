@@ -117,6 +117,9 @@ class ComputeFixture(_ServiceFixture):
         self.manager.init_host()
 
 
+OTHER_PROJECT = "other-project"
+
+
 class APIFixture(_ServiceFixture):
     """The compute API, with an admin client and a non-admin (project member) client."""
 
@@ -145,6 +148,10 @@ class APIFixture(_ServiceFixture):
         self.reader_api = TestOpenStackClient(
             self.bus.client("reader"),
             RequestContext(user_id="reader", project_id=self.project_id, roles=READER_ROLES))
+        # A member of another project: this project's servers are none of its business.
+        self.other_api = TestOpenStackClient(
+            self.bus.client("other"),
+            RequestContext(user_id="other-user", project_id=OTHER_PROJECT))
 
 
 class CloudFixture(fixtures.Fixture):
@@ -166,6 +173,7 @@ class CloudFixture(fixtures.Fixture):
         api = self.useFixture(APIFixture(self.bus, self.db, self.config))
         self.admin_api, self.api = api.admin_api, api.api
         self.manager_api, self.reader_api = api.manager_api, api.reader_api
+        self.other_api = api.other_api
         self.useFixture(ConductorFixture(self.bus, self.db, self.config))
         self.scheduler_manager = self.useFixture(
             SchedulerFixture(self.bus, self.db, self.config, self.scheduler)).manager

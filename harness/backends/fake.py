@@ -45,7 +45,8 @@ class FakeCloudHandle:
         self.admin_api = cloud.admin_api
         self.api = cloud.api
         self.clients = {"admin": cloud.admin_api, "user": cloud.api,
-                        "manager": cloud.manager_api, "reader": cloud.reader_api}
+                        "manager": cloud.manager_api, "reader": cloud.reader_api,
+                        "other": cloud.other_api}
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         return request_spec_state(RequestSpec.get_by_instance_uuid(self.cloud.db, server_id))

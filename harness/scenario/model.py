@@ -136,7 +136,7 @@ class Expect:
     usage: Mapping[str, Mapping[str, int]] | None = None
 
 
-Actor = Literal["admin", "user", "manager", "reader"]
+Actor = Literal["admin", "user", "manager", "reader", "other"]
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,24 @@ def test_enabling_a_service_with_a_disabled_reason_is_400():
         assert raised.value.response.status_code == 400
         assert "Specifying 'disabled_reason' with status 'enabled' is invalid." in str(
             raised.value)
+
+
+def test_an_admin_lists_its_own_projects_servers_unless_it_asks_for_all_tenants():
+    # servers.py _get_servers: without all_tenants the list is scoped to the
+    # caller's project, an admin's too; all_tenants is admin-only.
+    with CloudFixture() as cloud:
+        flavor = cloud.admin_api.post_flavor(
+            {"flavor": {"name": "f", "vcpus": 1, "ram": 512, "disk": 1}})["id"]
+        mine = cloud.api.post_server({"server": {"name": "mine", "flavorRef": flavor}})
+        theirs = cloud.other_api.post_server({"server": {"name": "theirs", "flavorRef": flavor}})
+        assert [s["id"] for s in cloud.admin_api.get_servers()] == [mine["id"]]
+        assert [s["id"] for s in cloud.other_api.get_servers()] == [theirs["id"]]
+        assert {s["id"] for s in cloud.admin_api.get_servers(
+            search_opts={"all_tenants": "1"})} == {mine["id"], theirs["id"]}
+        assert [s["id"] for s in cloud.admin_api.get_servers(
+            search_opts={"all_tenants": "false"})] == [mine["id"]]
+        for api, opts, status in ((cloud.api, {"all_tenants": "1"}, 403),
+                                  (cloud.admin_api, {"all_tenants": "maybe"}, 400)):
+            with pytest.raises(OpenStackApiException) as raised:
+                api.get_servers(search_opts=opts)
+            assert raised.value.response.status_code == status

@@ -69,7 +69,8 @@ class NovaCloudHandle:
         self.admin_api = cloud.admin_api
         self.api = cloud.api
         self.clients = {"admin": cloud.admin_api, "user": cloud.api,
-                        "manager": cloud.manager_api, "reader": cloud.reader_api}
+                        "manager": cloud.manager_api, "reader": cloud.reader_api,
+                        "other": cloud.other_api}
         self.exception_module = exception_module
         self.api_errors = api_errors
 

@@ -124,7 +124,12 @@ class NovaCloud(fixtures.Fixture):
         self.manager_api = type(self.api)("manager", self.api.base_url,
                                           project_id=self.api.project_id,
                                           roles=["reader", "member", "manager"])
-        for client in (self.admin_api, self.api, self.reader_api, self.manager_api):
+        # A member of another project, as OSAPIFixture makes its clients.
+        self.other_api = type(self.api)("other-user", self.api.base_url,
+                                        project_id="other-project",
+                                        roles=["reader", "member"])
+        for client in (self.admin_api, self.api, self.reader_api, self.manager_api,
+                       self.other_api):
             client.microversion = self.microversion
         fake_network.set_stub_network_methods(case)
         # oslo.messaging logs what a service raised while handling a message.

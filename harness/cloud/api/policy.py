@@ -20,6 +20,7 @@ RULES: dict[str, str] = {
     "os_compute_api:servers:create:forced_host": ADMIN,
     "os_compute_api:servers:show": PROJECT_READER,
     "os_compute_api:servers:detail": PROJECT_READER,
+    "os_compute_api:servers:detail:get_all_tenants": ADMIN,
     "os_compute_api:servers:delete": PROJECT_MEMBER,
     "os_compute_api:servers:resize": PROJECT_MEMBER,
     "os_compute_api:servers:confirm_resize": PROJECT_MEMBER,

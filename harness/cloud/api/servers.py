@@ -52,6 +52,20 @@ def status_from_state(vm_state: str, task_state: str | None) -> str:
 SERVER_FILTERS = {"reservation_id": "reservation_id", "host": "host", "name": "display_name"}
 
 
+_TRUE, _FALSE = ("1", "t", "true", "on", "y", "yes"), ("0", "f", "false", "off", "n", "no")
+
+
+def _is_all_tenants(value: Any, given: bool) -> bool:
+    """common.is_all_tenants: the key given empty, or a value strutils reads strictly."""
+    if not value:
+        return given
+    text = str(value).strip().lower()
+    if text not in _TRUE + _FALSE:
+        raise exception.Invalid(f"Unrecognized value '{value}', acceptable values are: "
+                                f"{', '.join(sorted(_TRUE + _FALSE))}")
+    return text in _TRUE
+
+
 def get_instance(db: Database, context: RequestContext, server_id: str) -> Instance:
     """The server, or 404 also when it belongs to a project the caller cannot see."""
     instance = Instance.get_by_uuid(db, server_id)
@@ -108,7 +122,15 @@ class ServersController:
 
     def index(self, context: RequestContext, search_opts: dict[str, Any]) -> dict[str, Any]:
         policy.authorize(context, "os_compute_api:servers:detail")
-        instances = [i for i in self.db.query(Instance, **filters(search_opts, SERVER_FILTERS))
+        search_opts = dict(search_opts)
+        if _is_all_tenants(search_opts.pop("all_tenants", None), "all_tenants" in search_opts):
+            policy.authorize(context, "os_compute_api:servers:detail:get_all_tenants")
+            scope = {}
+        else:
+            # Without all_tenants, even an admin lists its own project's servers.
+            scope = {"project_id": context.project_id}
+        instances = [i for i in self.db.query(
+                         Instance, **filters(search_opts, SERVER_FILTERS), **scope)
                      if policy.check(context, "os_compute_api:servers:detail", i.project_id)]
         # Newest first, as Nova sorts by created_at desc.
         return {"servers": [self.view(context, i) for i in reversed(instances)]}

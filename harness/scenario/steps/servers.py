@@ -115,8 +115,10 @@ class CreateStep(Step):
         reservation_id = response["reservation_id"]
 
         def servers() -> list[dict[str, Any]]:
+            # all_tenants: the step may have been sent by another project's member.
             return runner.cloud.admin_api.get_servers(
-                detail=True, search_opts={"reservation_id": reservation_id})
+                detail=True, search_opts={"reservation_id": reservation_id,
+                                          "all_tenants": "1"})
 
         def built() -> list[dict[str, Any]] | None:
             found = servers()
