@@ -138,3 +138,39 @@ def test_a_scenario_expecting_a_bug_passes_on_nova_while_it_is_injected_and_not_
     fixed = check(run_scenario(scenario, get_backend("nova"), "fixed"))
     assert not fixed.passed
     assert [s.outcome.step.ACTION for s in fixed.failed_steps] == ["unshelve"]
+
+
+def _process_state() -> dict[str, object]:
+    """What a scenario on Nova could leave behind in the process."""
+    import logging
+    import threading
+
+    import nova.virt.fake
+    from nova import conf
+
+    cfg = conf.CONF
+    return {
+        "log handlers": {name: len(logging.getLogger(name).handlers)
+                         for name in ("", "nova", "oslo_messaging")},
+        "drivers": sorted(n for n in vars(nova.virt.fake) if n.startswith("Harness_")),
+        "options": (cfg.reserved_host_memory_mb, cfg.allow_resize_to_same_host,
+                    cfg.shelved_offload_time, cfg.compute_driver,
+                    cfg.workarounds.disable_group_policy_check_upcall,
+                    cfg.scheduler.max_attempts, cfg.quota.instances, cfg.quota.cores,
+                    cfg.filter_scheduler.ram_weight_multiplier,
+                    tuple(cfg.filter_scheduler.enabled_filters),
+                    cfg.oslo_policy.enforce_new_defaults),
+        "threads": threading.active_count(),
+    }
+
+
+def test_a_scenario_on_nova_leaves_nothing_behind_in_the_process():
+    # Options, quotas, a fake driver per host, log handlers: each scenario sets them
+    # up in its own cloud, and the next must find the process as the first did.
+    scenario = load_scenario(SCENARIOS / "scheduler_options" / "stacking.toml", SCENARIOS)
+    backend = get_backend("nova")
+    assert check(run_scenario(scenario, backend, "fixed")).passed
+    before = _process_state()
+    for _ in range(2):
+        assert check(run_scenario(scenario, backend, "fixed")).passed
+        assert _process_state() == before
