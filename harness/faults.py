@@ -36,6 +36,9 @@ FAULT_POINTS: dict[str, FaultPoint] = {p.name: p for p in (
                "MigrationPreCheckError",
                "the host refuses to be a live migration's destination: the conductor "
                "asks the scheduler again, ignoring it"),
+    FaultPoint("pre_live_migration", "driver", "pre_live_migration", None,
+               "the host, chosen as a live migration's destination, fails to prepare "
+               "for it: the source rolls the migration back"),
 )}
 
 

@@ -41,11 +41,13 @@ class LiveMigrationMixin(ComputeBase):
 
     def live_migration(self, context: RequestContext, instance: Instance, dest: str,
                        migration: Migration, migrate_data: dict[str, Any]) -> None:
+        # Nova queues the migration on a thread pool and returns: the event ends in
+        # Success whatever the migration does next.
         with event_reporter(self.db, context, instance.uuid, "compute_live_migration",
                             self.host):
             migration.status = "queued"
             migration.save()
-            self._do_live_migration(context, instance, dest, migration, migrate_data)
+        self._do_live_migration(context, instance, dest, migration, migrate_data)
 
     def _do_live_migration(self, context: RequestContext, instance: Instance, dest: str,
                            migration: Migration, migrate_data: dict[str, Any]) -> None:
@@ -55,6 +57,9 @@ class LiveMigrationMixin(ComputeBase):
             migrate_data = self.compute_rpcapi.pre_live_migration(
                 context, instance, dest, migrate_data)
         except Exception:
+            # _cleanup_pre_live_migration: "error", then the rollback's "failed".
+            migration.status = "error"
+            migration.save()
             self._rollback_live_migration(context, instance, dest, migration)
             raise
         migration.status = "running"
@@ -95,13 +100,14 @@ class LiveMigrationMixin(ComputeBase):
 
     def _rollback_live_migration(self, context: RequestContext, instance: Instance, dest: str,
                                  migration: Migration) -> None:
-        """Give the source allocation back to the instance and end the migration in error."""
+        """Give the source allocation back to the instance and end the migration as
+        failed (_rollback_live_migration's migration_status)."""
         if not self.reportclient.move_allocations(context, migration.uuid, instance.uuid):
             raise exception.MigrationError(
                 reason=f"unable to revert the allocation of migration {migration.uuid}")
         instance.task_state = None
         instance.save()
-        migration.status = "error"
+        migration.status = "failed"
         migration.save()
         self.compute_rpcapi.rollback_live_migration_at_destination(context, instance, dest)
 
