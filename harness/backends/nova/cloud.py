@@ -36,6 +36,8 @@ from nova.tests.functional import integrated_helpers
 from nova.tests.unit import fake_network
 from nova.virt import fake as fake_virt
 
+from harness.fixtures import OTHER_PROJECT
+
 # Nova's functional tests put a log handler on the root logger; outside a
 # cloud (where the StandardLogging fixture captures everything) only warnings.
 for _handler in logging.getLogger().handlers:
@@ -126,7 +128,7 @@ class NovaCloud(fixtures.Fixture):
                                           roles=["reader", "member", "manager"])
         # A member of another project, as OSAPIFixture makes its clients.
         self.other_api = type(self.api)("other-user", self.api.base_url,
-                                        project_id="other-project",
+                                        project_id=OTHER_PROJECT,
                                         roles=["reader", "member"])
         for client in (self.admin_api, self.api, self.reader_api, self.manager_api,
                        self.other_api):
@@ -188,24 +190,24 @@ class NovaCloud(fixtures.Fixture):
         return objects.RequestSpec.get_by_instance_uuid(
             nova_context.get_admin_context(), server_id)
 
+    def _providers(self) -> list[dict[str, Any]]:
+        return self.placement.get(
+            "/resource_providers", version="1.14").body["resource_providers"]
+
     def capacities(self) -> dict[str, dict[str, int]]:
         """Every provider's capacity by resource class, from placement's inventories."""
-        providers = self.placement.get(
-            "/resource_providers", version="1.14").body["resource_providers"]
         return {provider["name"]: {
             rc: int((inventory["total"] - inventory["reserved"])
                     * inventory["allocation_ratio"])
             for rc, inventory in self.placement.get(
                 f"/resource_providers/{provider['uuid']}/inventories").body[
                     "inventories"].items()}
-            for provider in providers}
+            for provider in self._providers()}
 
     def allocations(self) -> dict[str, dict[str, dict[str, int]]]:
         """Every consumer's allocations by provider name, read from placement's API."""
-        providers = self.placement.get(
-            "/resource_providers", version="1.14").body["resource_providers"]
         result: dict[str, dict[str, dict[str, int]]] = {}
-        for provider in providers:
+        for provider in self._providers():
             body = self.placement.get(
                 f"/resource_providers/{provider['uuid']}/allocations").body
             for consumer, allocation in body["allocations"].items():
