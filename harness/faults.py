@@ -1,67 +1,137 @@
-"""Faults a scenario can give a compute host, the same way on both backends.
+"""Faults a scenario can give a service, the same way on both backends.
 
-Each fault point is a method of the compute manager or of its virt driver that,
-once the fault is set, raises what Nova's own tests make it raise: upstream's
-regression tests stub ``ComputeManager._prep_resize`` with a bare Exception
-(test_bug_1718512) and the driver's destination check with
-MigrationPreCheckError. The method is replaced on that one host's manager or
-driver object, so other hosts and other clouds are untouched, and a restarted
-compute (a new manager) comes back without it.
+Each fault point is a method that, once the fault is set, raises what Nova's
+own tests make it raise: upstream's regression tests stub
+``ComputeManager._prep_resize`` with a bare Exception (test_bug_1718512) and
+the driver's destination check with MigrationPreCheckError. The method is
+replaced on one object of one cloud (a host's compute manager or driver, the
+scheduler's manager, the conductor's client for calls to one host), so other
+hosts and other clouds are untouched, and a restarted compute (a new manager)
+comes back without it. The method is one the service calls itself, never an
+RPC endpoint's: Nova 34's RPC server keeps the endpoint methods it has looked
+up once, and would not see the replacement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
+
+# Whose method fails: a host's compute "manager" or its virt "driver"; the
+# "scheduler" service's manager (no host); or "conductor-rpc", the conductor's
+# RPC client for compute, whose call fails when it is addressed to the host.
+Target = Literal["manager", "driver", "scheduler", "conductor-rpc"]
 
 
 @dataclass(frozen=True)
 class FaultPoint:
     name: str
-    # "manager" (the compute manager) or "driver" (its virt driver)
-    target: str
+    target: Target
     method: str
-    # A class of the backend's exception module, or None for a bare Exception.
+    # An exception class the backend can name (see ErrorClass), or None for a bare
+    # Exception.
     error: str | None
     effect: str
+    # conductor-rpc: the position of the destination host among the call's arguments.
+    host_argument: int | None = None
+
+    @property
+    def on_host(self) -> bool:
+        """Whether the fault is given to one host (else to the scheduler)."""
+        return self.target != "scheduler"
 
 
 FAULT_POINTS: dict[str, FaultPoint] = {p.name: p for p in (
     FaultPoint("prep_resize", "manager", "_prep_resize", None,
                "the host fails to prepare a resize or cold migration it was chosen for: "
                "the compute asks the conductor to try the next alternate"),
+    FaultPoint("resize_instance", "driver", "migrate_disk_and_power_off", None,
+               "the host, the source of a resize or cold migration, fails to move the "
+               "server's disk off: the server goes to ERROR where it was, with its "
+               "allocation back on the source, and the migration to error"),
+    FaultPoint("finish_resize", "driver", "finish_migration", None,
+               "the host, the destination of a resize or cold migration, fails to finish "
+               "it: the server goes to ERROR on the destination, the source's allocation "
+               "is deleted (a hard reboot recovers it there), and the migration to error"),
     FaultPoint("live_migration_check", "driver", "check_can_live_migrate_destination",
                "MigrationPreCheckError",
                "the host refuses to be a live migration's destination: the conductor "
                "asks the scheduler again, ignoring it"),
+    FaultPoint("live_migration_check_timeout", "conductor-rpc",
+               "check_can_live_migrate_destination", "MessagingTimeout",
+               "the host stops answering: the conductor's call to check it as a live "
+               "migration's destination times out, and the conductor asks the scheduler "
+               "again, ignoring it", host_argument=2),
     FaultPoint("pre_live_migration", "driver", "pre_live_migration", None,
                "the host, chosen as a live migration's destination, fails to prepare "
                "for it: the source rolls the migration back"),
+    FaultPoint("select_destinations", "scheduler", "_schedule", None,
+               "the scheduler raises an unexpected error for every request: a live "
+               "migration puts the server in ERROR, a cold migration or resize leaves it "
+               "as it was; both end the migration in error"),
 )}
 
-
-def set_fault(manager: Any, point: FaultPoint, host: str, active: bool,
-              exceptions: ModuleType) -> None:
-    """Make ``point`` fail on the compute ``manager`` of ``host``, or stop failing."""
-    owner = manager if point.target == "manager" else manager.driver
-    if active:
-        setattr(owner, point.method, _raising(point, host, exceptions))
-    else:
-        owner.__dict__.pop(point.method, None)
-
+# Finds an exception class by name in what the backend raises: its exception
+# module, then its messaging library's. Each takes the message as its one argument.
+ErrorClass = Callable[[str], type[Exception]]
 
 # What every injected fault's message says, so that explanations can tell it apart.
 INJECTED = "injected fault at"
 
 
-def _raising(point: FaultPoint, host: str, exceptions: ModuleType) -> Callable[..., NoReturn]:
-    message = f"{host}: {INJECTED} {point.name}"
+def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
+              error_class: ErrorClass) -> None:
+    """Make ``point``'s method of ``owner`` fail (for ``host``, when it is a client's
+    call), or stop failing once no host is left."""
+    if point.host_argument is None:
+        if active:
+            setattr(owner, point.method, _raising(point, host, error_class))
+        else:
+            owner.__dict__.pop(point.method, None)
+        return
+    faulty = owner.__dict__.get(point.method)
+    if not isinstance(faulty, _FailingForHosts):
+        if not active:
+            return
+        faulty = _FailingForHosts(getattr(owner, point.method), point, error_class)
+        setattr(owner, point.method, faulty)
+    if active:
+        faulty.hosts.add(host or "")
+    else:
+        faulty.hosts.discard(host or "")
+        if not faulty.hosts:
+            owner.__dict__.pop(point.method)
+
+
+def _message(point: FaultPoint, host: str | None) -> str:
+    return f"{host or 'scheduler'}: {INJECTED} {point.name}"
+
+
+def _raising(point: FaultPoint, host: str | None,
+             error_class: ErrorClass) -> Callable[..., NoReturn]:
+    message = _message(point, host)
 
     def fail(*args: Any, **kwargs: Any) -> NoReturn:
-        if point.error is None:
-            raise Exception(message)
-        raise getattr(exceptions, point.error)(reason=message)
+        raise _error(point, error_class)(message)
 
     return fail
+
+
+def _error(point: FaultPoint, error_class: ErrorClass) -> type[Exception]:
+    return Exception if point.error is None else error_class(point.error)
+
+
+class _FailingForHosts:
+    """A client's method whose calls to the given hosts fail; the others go through."""
+
+    def __init__(self, original: Callable[..., Any], point: FaultPoint,
+                 error_class: ErrorClass) -> None:
+        self.original, self.point, self.error_class = original, point, error_class
+        self.hosts: set[str] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        host = args[self.point.host_argument or 0]
+        if host in self.hosts:
+            raise _error(self.point, self.error_class)(_message(self.point, host))
+        return self.original(*args, **kwargs)

@@ -174,7 +174,8 @@ class CloudFixture(fixtures.Fixture):
         self.admin_api, self.api = api.admin_api, api.api
         self.manager_api, self.reader_api = api.manager_api, api.reader_api
         self.other_api = api.other_api
-        self.useFixture(ConductorFixture(self.bus, self.db, self.config))
+        self.conductor_manager = self.useFixture(
+            ConductorFixture(self.bus, self.db, self.config)).manager
         self.scheduler_manager = self.useFixture(
             SchedulerFixture(self.bus, self.db, self.config, self.scheduler)).manager
         self.computes = {

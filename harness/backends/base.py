@@ -56,8 +56,9 @@ class CloudHandle(Protocol):
     def restart_compute(self, host: str) -> None:
         """Restart nova-compute on ``host``, as an operator would."""
 
-    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
-        """Make ``point`` fail on ``host``'s compute from now on, or stop failing."""
+    def set_fault(self, point: FaultPoint, host: str | None, active: bool) -> None:
+        """Make ``point`` fail from now on (for ``host``, unless it is the scheduler's),
+        or stop failing."""
 
     def mark(self) -> Any:
         """A point in the cloud's record of events, for trace_since/explain_since."""

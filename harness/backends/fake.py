@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from harness.backends.base import Capacities, RawAllocations, request_spec_state
-from harness.cloud import exception
+from harness.cloud import exception, rpc
 from harness.cloud.api.client import API_TOPIC, OpenStackApiException
 from harness.cloud.conf import DEFAULT_QUOTA, Config
 from harness.cloud.explain import explain
@@ -65,8 +65,14 @@ class FakeCloudHandle:
     def restart_compute(self, host: str) -> None:
         self.cloud.computes[host].init_host()
 
-    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
-        set_fault(self.cloud.computes[host], point, host, active, exception)
+    def set_fault(self, point: FaultPoint, host: str | None, active: bool) -> None:
+        owners = {
+            "manager": lambda: self.cloud.computes[host or ""],
+            "driver": lambda: self.cloud.computes[host or ""].driver,
+            "scheduler": lambda: self.cloud.scheduler_manager,
+            "conductor-rpc": lambda: self.cloud.conductor_manager.compute_rpcapi,
+        }
+        set_fault(owners[point.target](), point, host, active, _error_class)
 
     def mark(self) -> int:
         return self.cloud.trace.mark()
@@ -77,6 +83,11 @@ class FakeCloudHandle:
 
     def explain_since(self, mark: int) -> list[str]:
         return explain(self.cloud.trace.since(mark))
+
+
+def _error_class(name: str) -> type[Exception]:
+    found: type[Exception] = getattr(exception, name, None) or getattr(rpc, name)
+    return found
 
 
 def _is_observation(hop: Hop) -> bool:

@@ -25,6 +25,11 @@ class MessagingError(Exception):
     """A message to a topic nobody serves: a wiring mistake, not a Nova error."""
 
 
+class MessagingTimeout(Exception):
+    """A call that got no reply in time, as oslo.messaging names it; only a fault
+    makes one here (harness.faults)."""
+
+
 class HopKind(str, enum.Enum):
     CALL = "call"
     CAST = "cast"

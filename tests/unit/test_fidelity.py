@@ -137,8 +137,8 @@ def test_a_retried_step_finishes_on_the_first_event_of_its_name():
         server = servers[0]
         # The host without a server weighs best: it is tried first, and refuses.
         [empty] = set(hosts) - {s["OS-EXT-SRV-ATTR:host"] for s in servers}
-        set_fault(cloud.computes[empty], FAULT_POINTS["live_migration_check"], empty, True,
-                  exception)
+        set_fault(cloud.computes[empty].driver, FAULT_POINTS["live_migration_check"], empty,
+                  True, lambda name: getattr(exception, name))
         cloud.admin_api.post_server_action(server["id"], {"os-migrateLive": {
             "block_migration": "auto", "host": None}})
         action = cloud.admin_api.get_instance_actions(server["id"])[0]

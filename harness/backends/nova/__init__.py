@@ -86,9 +86,22 @@ class NovaCloudHandle:
     def restart_compute(self, host: str) -> None:
         self.cloud.restart_compute(host)
 
-    def set_compute_fault(self, host: str, point: FaultPoint, active: bool) -> None:
-        set_fault(self.cloud.computes[host].manager, point, host, active,
-                  self.exception_module)
+    def set_fault(self, point: FaultPoint, host: str | None, active: bool) -> None:
+        owners = {
+            "manager": lambda: self.cloud.computes[host].manager,
+            "driver": lambda: self.cloud.computes[host].manager.driver,
+            "scheduler": lambda: self.cloud.services["scheduler"].manager,
+            "conductor-rpc": lambda: (
+                self.cloud.services["conductor"].manager.compute_task_mgr.compute_rpcapi),
+        }
+        set_fault(owners[point.target](), point, host, active, self._error_class)
+
+    def _error_class(self, name: str) -> type[Exception]:
+        import oslo_messaging
+
+        found: type[Exception] = (getattr(self.exception_module, name, None)
+                                  or getattr(oslo_messaging, name))
+        return found
 
     def mark(self) -> int:
         return len(self.cloud.log.records)

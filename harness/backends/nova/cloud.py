@@ -94,6 +94,8 @@ class NovaCloud(fixtures.Fixture):
         self.name = f"{name}.{NovaCloud._clouds}"
         self.microversion = microversion
         self.computes: dict[str, Any] = {}
+        # The other services (conductor, scheduler), by name.
+        self.services: dict[str, Any] = {}
         self.log = LogRecorder()
 
     def setUp(self) -> None:
@@ -156,7 +158,8 @@ class NovaCloud(fixtures.Fixture):
         self.case.flags(group=group, **overrides)
 
     def start_service(self, name: str) -> Any:
-        return self.case.start_service(name)
+        self.services[name] = self.case.start_service(name)
+        return self.services[name]
 
     def start_compute(self, host: str, vcpus: int, memory_mb: int, disk_gb: int,
                       ratios: dict[str, float]) -> Any:

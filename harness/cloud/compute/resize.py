@@ -77,18 +77,22 @@ class ResizeMixin(ComputeBase):
 
     def _fail_prep_resize(self, instance: Instance, migration: Migration,
                           ex: Exception) -> None:
-        """errors_out_migration and _error_out_instance_on_exception: the migration ends
-        in error; the server keeps its state only when the step rolled back cleanly."""
+        # A reschedule may have changed the server since this message was sent.
+        self._fail_move(Instance.get_by_uuid(self.db, instance.uuid), migration, ex)
+
+    def _fail_move(self, instance: Instance, migration: Migration, ex: Exception) -> None:
+        """errors_out_migration, _error_out_instance_on_exception and
+        reverts_task_state: the migration ends in error; the server keeps its state
+        only when the step rolled back cleanly, and has no task left."""
         migration.status = "error"
         migration.save()
-        current = Instance.get_by_uuid(self.db, instance.uuid)
         if isinstance(ex, exception.InstanceFaultRollback):
             ex = ex.inner_exception
         else:
-            current.vm_state = "error"
-        current.task_state = None
-        compute_utils.add_instance_fault_from_exc(current, ex)
-        current.save()
+            instance.vm_state = "error"
+        instance.task_state = None
+        compute_utils.add_instance_fault_from_exc(instance, ex)
+        instance.save()
 
     def resize_instance(self, context: RequestContext, instance: Instance,
                         migration: Migration, flavor: Flavor, request_spec: RequestSpec
@@ -99,7 +103,13 @@ class ResizeMixin(ComputeBase):
             migration.save()
             instance.task_state = "resize_migrating"
             instance.save(expected_task_state=["resize_prep"])
-            self.driver.migrate_disk_and_power_off(instance, migration.dest_compute or "")
+            try:
+                self.driver.migrate_disk_and_power_off(instance, migration.dest_compute or "")
+            except Exception as ex:
+                self._fail_move(instance, migration, ex)
+                # _revert_allocation: the instance holds its source allocation again.
+                self.reportclient.move_allocations(context, migration.uuid, instance.uuid)
+                raise
             migration.status = "post-migrating"
             migration.save()
             instance.old_flavor = instance.flavor
@@ -114,10 +124,19 @@ class ResizeMixin(ComputeBase):
                       migration: Migration) -> None:
         with event_reporter(self.db, context, instance.uuid, "compute_finish_resize",
                             self.host):
+            old_flavor = instance.flavor
             instance.flavor = instance.new_flavor or instance.flavor
             instance.task_state = "resize_finish"
             instance.save(expected_task_state=["resize_migrated"])
-            self.driver.finish_migration(instance, migration.dest_node or "")
+            try:
+                self.driver.finish_migration(instance, migration.dest_node or "")
+            except Exception as ex:
+                # The server stays here, where the source sent it, with its old flavor
+                # and only this host's allocation: a hard reboot may recover it.
+                instance.flavor = old_flavor
+                self._fail_move(instance, migration, ex)
+                self.reportclient.delete_allocation_for_instance(context, migration.uuid)
+                raise
             migration.status = "finished"
             migration.save()
             instance.vm_state = "resized"

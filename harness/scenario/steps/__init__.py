@@ -18,7 +18,12 @@ from harness.scenario.steps.servers import (
     DeleteServerGroupStep,
     DeleteStep,
 )
-from harness.scenario.steps.services import ComputeFaultStep, RestartComputeStep, SetServiceStep
+from harness.scenario.steps.services import (
+    ComputeFaultStep,
+    RestartComputeStep,
+    SchedulerFaultStep,
+    SetServiceStep,
+)
 from harness.scenario.steps.shelve import ShelveOffloadStep, ShelveStep, UnshelveStep
 
 STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
@@ -41,6 +46,7 @@ STEP_TYPES: dict[str, type[Step]] = {cls.ACTION: cls for cls in (
     SetServiceStep,
     RestartComputeStep,
     ComputeFaultStep,
+    SchedulerFaultStep,
 )}
 
 __all__ = ["STEP_TYPES", "Step"]

@@ -1,7 +1,7 @@
-"""Steps on compute services: enable/disable and force down (os-services), an
-operator's restart of nova-compute, and a fault on a host's compute. Each names
-its host, or a server whose host (now, or last) it is: "the compute service of
-server 0's host"."""
+"""Steps on services: enable/disable and force down (os-services), an operator's
+restart of nova-compute, and a fault on a host's compute. Each names its host, or
+a server whose host (now, or last) it is: "the compute service of server 0's
+host". And a fault in nova-scheduler, which names no host."""
 
 from __future__ import annotations
 
@@ -124,6 +124,12 @@ class RestartComputeStep(ServiceStep):
         return StepOutcome(step=self, api_status=None, refs={"@target": host})
 
 
+def _fault_points(on_host: bool) -> dict[str, Any]:
+    points = [p for p in FAULT_POINTS.values() if p.on_host == on_host]
+    return {"description": "where it fails: " + "; ".join(
+        f"{p.name}: {p.effect}" for p in points), "enum": [p.name for p in points]}
+
+
 @dataclass(frozen=True, kw_only=True)
 class ComputeFaultStep(ServiceStep):
     """A fault on a host's compute, from this step on (or off again), as Nova's own tests
@@ -133,11 +139,7 @@ class ComputeFaultStep(ServiceStep):
     SUCCESS_STATUS: ClassVar[int | None] = None
     REQUIRED = ("at",)
     PROPERTIES: ClassVar[dict[str, Any]] = {
-        "at": {"description": "where the host fails: " + "; ".join(
-            f"{p.name}: {p.effect}" for p in FAULT_POINTS.values()),
-            "enum": list(FAULT_POINTS)},
-        "active": {"type": "boolean"},
-    }
+        "at": _fault_points(on_host=True), "active": {"type": "boolean"}}
 
     at: str
     active: bool = True
@@ -150,5 +152,28 @@ class ComputeFaultStep(ServiceStep):
         host = self.resolve_host(runner)
         if host is None:
             return self.not_run()
-        runner.cloud.set_compute_fault(host, FAULT_POINTS[self.at], self.active)
+        runner.cloud.set_fault(FAULT_POINTS[self.at], host, self.active)
         return StepOutcome(step=self, api_status=None, refs={"@target": host})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulerFaultStep(Step):
+    """A fault in nova-scheduler, from this step on (or off again)."""
+
+    ACTION: ClassVar[str] = "scheduler-fault"
+    SUCCESS_STATUS: ClassVar[int | None] = None
+    ACTS_ON_SERVERS: ClassVar[bool] = False
+    REQUIRED = ("at",)
+    PROPERTIES: ClassVar[dict[str, Any]] = {
+        "at": _fault_points(on_host=False), "active": {"type": "boolean"}}
+
+    at: str
+    active: bool = True
+
+    def describe(self) -> str:
+        what = "fails" if self.active else "no longer fails"
+        return f"nova-scheduler {what} at {self.at}"
+
+    def run(self, runner: StepRunner) -> StepOutcome:
+        runner.cloud.set_fault(FAULT_POINTS[self.at], None, self.active)
+        return StepOutcome(step=self, api_status=None)

@@ -26,6 +26,7 @@ from harness.cloud.objects import (
     Selection,
     Service,
 )
+from harness.cloud.rpc import MessagingTimeout
 from harness.cloud.scheduler import utils as scheduler_utils
 from harness.cloud.scheduler.client import SchedulerQueryClient, SchedulerReportClient
 from harness.cloud.virt import POWER_STATE_RUNNING
@@ -147,9 +148,14 @@ class LiveMigrationTask(TaskBase):
         return dest_node
 
     def _call_livem_checks_on_host(self, destination: str) -> None:
-        self.migrate_data = self.compute_rpcapi.check_can_live_migrate_destination(
-            self.context, self.instance, destination, self.block_migration,
-            self.migration, self.limits)
+        try:
+            self.migrate_data = self.compute_rpcapi.check_can_live_migrate_destination(
+                self.context, self.instance, destination, self.block_migration,
+                self.migration, self.limits)
+        except MessagingTimeout as ex:
+            raise exception.MigrationPreCheckError(
+                "Timeout while checking if we can live migrate to host: "
+                       f"{destination}") from ex
 
     def _get_request_spec_for_select_destinations(self) -> RequestSpec:
         request_spec = self.request_spec
