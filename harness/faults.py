@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, Protocol
 
 # Whose method fails: a host's compute "manager" or its virt "driver"; the
-# "scheduler" service's manager (no host); or "conductor-rpc", the conductor's
-# RPC client for compute, whose call fails when it is addressed to the host.
-Target = Literal["manager", "driver", "scheduler", "conductor-rpc"]
+# "scheduler" service's manager (no host); "conductor-rpc", the conductor's RPC
+# client for compute, whose call fails when it is addressed to the host; or
+# "placement-claim", the placement client the scheduler and the conductor claim
+# with, whose claims on the host race another consumer.
+Target = Literal["manager", "driver", "scheduler", "conductor-rpc", "placement-claim"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ FAULT_POINTS: dict[str, FaultPoint] = {p.name: p for p in (
                "the host stops answering: the conductor's call to check it as a live "
                "migration's destination times out, and the conductor asks the scheduler "
                "again, ignoring it", host_argument=2),
+    FaultPoint("claim_taken", "placement-claim", "claim_resources", None,
+               "between the scheduler's choice of the host and its claim there, another "
+               "consumer takes the host's free memory (and gives it back right after): "
+               "placement refuses the claim (409) and the scheduler claims its next host"),
     FaultPoint("pre_live_migration", "driver", "pre_live_migration", None,
                "the host, chosen as a live migration's destination, fails to prepare "
                "for it: the source rolls the migration back"),
@@ -80,28 +86,46 @@ ErrorClass = Callable[[str], type[Exception]]
 INJECTED = "injected fault at"
 
 
+class Racer(Protocol):
+    """Another placement user, racing claims."""
+
+    def provider_host(self, provider_uuid: str) -> str:
+        """The host of a compute node's resource provider."""
+
+    def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
+        """Allocate the provider's free memory to another consumer; the callable gives
+        it back."""
+
+
 def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
-              error_class: ErrorClass) -> None:
-    """Make ``point``'s method of ``owner`` fail (for ``host``, when it is a client's
-    call), or stop failing once no host is left."""
-    if point.host_argument is None:
+              error_class: ErrorClass, racer: Racer | None = None) -> None:
+    """Make ``point``'s method of ``owner`` fail (for ``host``, when the owner serves
+    every host), or stop failing once no host is left; ``racer`` races the claims
+    of a placement-claim point."""
+    if point.target in ("manager", "driver", "scheduler"):
         if active:
             setattr(owner, point.method, _raising(point, host, error_class))
         else:
             owner.__dict__.pop(point.method, None)
         return
-    faulty = owner.__dict__.get(point.method)
-    if not isinstance(faulty, _FailingForHosts):
+    wrapper = owner.__dict__.get(point.method)
+    if not isinstance(wrapper, _ForHosts):
         if not active:
             return
-        faulty = _FailingForHosts(getattr(owner, point.method), point, error_class)
-        setattr(owner, point.method, faulty)
+        original = getattr(owner, point.method)
+        if point.target == "placement-claim":
+            if racer is None:
+                raise ValueError(f"{point.name} needs a racer")
+            wrapper = _RacedClaims(original, racer)
+        else:
+            wrapper = _FailingForHosts(original, point, error_class)
+        setattr(owner, point.method, wrapper)
     if active:
-        faulty.hosts.add(host or "")
-    else:
-        faulty.hosts.discard(host or "")
-        if not faulty.hosts:
-            owner.__dict__.pop(point.method)
+        wrapper.hosts.add(host or "")
+        return
+    wrapper.hosts.discard(host or "")
+    if not wrapper.hosts:
+        owner.__dict__.pop(point.method)
 
 
 def _message(point: FaultPoint, host: str | None) -> str:
@@ -122,16 +146,44 @@ def _error(point: FaultPoint, error_class: ErrorClass) -> type[Exception]:
     return Exception if point.error is None else error_class(point.error)
 
 
-class _FailingForHosts:
-    """A client's method whose calls to the given hosts fail; the others go through."""
+class _ForHosts:
+    """A client's method that misbehaves for the given hosts only."""
+
+    def __init__(self, original: Callable[..., Any]) -> None:
+        self.original = original
+        self.hosts: set[str] = set()
+
+
+class _FailingForHosts(_ForHosts):
+    """Calls addressed to the hosts fail; the others go through."""
 
     def __init__(self, original: Callable[..., Any], point: FaultPoint,
                  error_class: ErrorClass) -> None:
-        self.original, self.point, self.error_class = original, point, error_class
-        self.hosts: set[str] = set()
+        super().__init__(original)
+        self.point, self.error_class = point, error_class
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         host = args[self.point.host_argument or 0]
         if host in self.hosts:
             raise _error(self.point, self.error_class)(_message(self.point, host))
         return self.original(*args, **kwargs)
+
+
+class _RacedClaims(_ForHosts):
+    """claim_resources, losing a race on the hosts' providers: another consumer takes
+    the free space just before the claim, and gives it back once it is refused."""
+
+    def __init__(self, original: Callable[..., Any], racer: Racer) -> None:
+        super().__init__(original)
+        self.racer = racer
+
+    def __call__(self, context: Any, consumer_uuid: str, alloc_request: dict[str, Any],
+                 *args: Any, **kwargs: Any) -> Any:
+        releases = [self.racer.take_free_space(provider)
+                    for provider in alloc_request["allocations"]
+                    if self.racer.provider_host(provider) in self.hosts]
+        try:
+            return self.original(context, consumer_uuid, alloc_request, *args, **kwargs)
+        finally:
+            for release in releases:
+                release()

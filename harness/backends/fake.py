@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from harness.backends.base import Capacities, RawAllocations, request_spec_state
@@ -11,11 +12,12 @@ from harness.cloud.api.client import API_TOPIC, OpenStackApiException
 from harness.cloud.conf import DEFAULT_QUOTA, Config
 from harness.cloud.explain import explain
 from harness.cloud.objects import RequestSpec
+from harness.cloud.placement import PlacementService
 from harness.cloud.rpc import Hop
 from harness.cloud.scheduler.weights import MULTIPLIER_OPTIONS
 from harness.cloud.virt import NodeResources
 from harness.faults import FaultPoint, set_fault
-from harness.fixtures import CloudFixture, HostSpec
+from harness.fixtures import OTHER_PROJECT, CloudFixture, HostSpec
 from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
 from harness.scenario.outcome import RequestSpecState
@@ -66,13 +68,18 @@ class FakeCloudHandle:
         self.cloud.computes[host].init_host()
 
     def set_fault(self, point: FaultPoint, host: str | None, active: bool) -> None:
+        cloud = self.cloud
         owners = {
-            "manager": lambda: self.cloud.computes[host or ""],
-            "driver": lambda: self.cloud.computes[host or ""].driver,
-            "scheduler": lambda: self.cloud.scheduler_manager,
-            "conductor-rpc": lambda: self.cloud.conductor_manager.compute_rpcapi,
+            "manager": lambda: [cloud.computes[host or ""]],
+            "driver": lambda: [cloud.computes[host or ""].driver],
+            "scheduler": lambda: [cloud.scheduler_manager],
+            "conductor-rpc": lambda: [cloud.conductor_manager.compute_rpcapi],
+            # Nova's services share one report client; here each has its own.
+            "placement-claim": lambda: [cloud.scheduler_manager.placement_client,
+                                        cloud.conductor_manager.report_client],
         }
-        set_fault(owners[point.target](), point, host, active, _error_class)
+        for owner in owners[point.target]():
+            set_fault(owner, point, host, active, _error_class, _Racer(cloud.placement))
 
     def mark(self) -> int:
         return self.cloud.trace.mark()
@@ -83,6 +90,34 @@ class FakeCloudHandle:
 
     def explain_since(self, mark: int) -> list[str]:
         return explain(self.cloud.trace.since(mark))
+
+
+class _Racer:
+    """Another project's consumer, allocating straight in the fake placement."""
+
+    def __init__(self, placement: PlacementService) -> None:
+        self.placement = placement
+
+    def provider_host(self, provider_uuid: str) -> str:
+        return self.placement.providers[provider_uuid].name
+
+    def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
+        memory = self.placement.providers[provider_uuid].inventories["MEMORY_MB"]
+        free = memory.capacity - self.placement.usage(provider_uuid, "MEMORY_MB")
+        taken = []
+        while free > 0:
+            amount = min(free, memory.total if memory.max_unit is None else memory.max_unit)
+            taken.append(str(uuid.uuid4()))
+            self.placement.put_allocations(
+                taken[-1], {provider_uuid: {"resources": {"MEMORY_MB": amount}}},
+                OTHER_PROJECT, None, None)
+            free -= amount
+
+        def give_back() -> None:
+            for consumer in taken:
+                self.placement.delete_allocations(consumer)
+
+        return give_back
 
 
 def _error_class(name: str) -> type[Exception]:

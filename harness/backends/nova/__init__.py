@@ -93,8 +93,11 @@ class NovaCloudHandle:
             "scheduler": lambda: self.cloud.services["scheduler"].manager,
             "conductor-rpc": lambda: (
                 self.cloud.services["conductor"].manager.compute_task_mgr.compute_rpcapi),
+            # The process-wide report client that every service claims with.
+            "placement-claim": lambda: self.cloud.services["scheduler"].manager.placement_client,
         }
-        set_fault(owners[point.target](), point, host, active, self._error_class)
+        set_fault(owners[point.target](), point, host, active, self._error_class,
+                  self.cloud)
 
     def _error_class(self, name: str) -> type[Exception]:
         import oslo_messaging

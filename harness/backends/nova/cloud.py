@@ -19,6 +19,8 @@ import gc
 import logging
 import re
 import sys
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import fixtures
@@ -192,6 +194,34 @@ class NovaCloud(fixtures.Fixture):
     def request_spec(self, server_id: str) -> Any:
         return objects.RequestSpec.get_by_instance_uuid(
             nova_context.get_admin_context(), server_id)
+
+    def provider_host(self, provider_uuid: str) -> str:
+        """The host of a compute node's provider: our nodes are named as their hosts."""
+        name: str = self.placement.get(f"/resource_providers/{provider_uuid}").body["name"]
+        return name
+
+    def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
+        """Another project's consumer takes the provider's free memory, as a racing
+        request would; the callable gives it back."""
+        url = f"/resource_providers/{provider_uuid}"
+        memory = self.placement.get(f"{url}/inventories").body["inventories"]["MEMORY_MB"]
+        used = self.placement.get(f"{url}/usages").body["usages"].get("MEMORY_MB", 0)
+        free = int((memory["total"] - memory["reserved"]) * memory["allocation_ratio"]) - used
+        taken = []
+        while free > 0:
+            amount = min(free, memory["max_unit"])
+            taken.append(str(uuid.uuid4()))
+            self.placement.put(f"/allocations/{taken[-1]}", {
+                "allocations": {provider_uuid: {"resources": {"MEMORY_MB": amount}}},
+                "project_id": OTHER_PROJECT, "user_id": "other-user",
+                "consumer_generation": None}, version="1.28")
+            free -= amount
+
+        def give_back() -> None:
+            for consumer in taken:
+                self.placement.delete(f"/allocations/{consumer}")
+
+        return give_back
 
     def _providers(self) -> list[dict[str, Any]]:
         return self.placement.get(
