@@ -52,13 +52,15 @@ class Verdict:
 
 
 def check(outcome: Outcome) -> Verdict:
+    befores = [None, *outcome.steps[:-1]]
     return Verdict(outcome.scenario, outcome,
-                   [StepVerdict(s, list(_check_step(outcome.scenario, s)))
-                    for s in outcome.steps],
+                   [StepVerdict(s, list(_check_step(outcome.scenario, s, before)))
+                    for s, before in zip(outcome.steps, befores, strict=True)],
                    seconds=outcome.seconds)
 
 
-def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
+def _check_step(scenario: Scenario, result: StepOutcome,
+                before: StepOutcome | None) -> Iterator[Mismatch]:
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or step.SUCCESS_STATUS
     if expected_status is None and result.api_message:
@@ -97,7 +99,7 @@ def _check_step(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
             yield from _check_request_spec(expect.request_spec, spec, index)
     if expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
-    yield from invariants.violations(scenario, result)
+    yield from invariants.violations(scenario, result, before)
 
 
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,

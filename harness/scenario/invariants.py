@@ -7,7 +7,7 @@ violation fails the step with the invariant's name and the values that broke it.
 Placement's side is checked exactly by ``checks.expected_allocations`` (every
 server holds its flavor on its node, a move in progress holds the source as its
 own consumer, nothing else holds anything, a finished migration holds nothing);
-here is the rest.
+here is the rest, and that a request refused as forbidden changes nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +22,15 @@ from harness.scenario.outcome import StepOutcome
 _HOSTLESS_VM_STATES = ("building", "error", "shelved_offloaded")
 
 
-def violations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
+def violations(scenario: Scenario, result: StepOutcome,
+               before: StepOutcome | None = None) -> Iterator[Mismatch]:
+    """What is wrong after the step ``result``; ``before`` is the step before it."""
     yield from _servers_on_known_nodes(scenario, result)
     if result.settled:
         yield from _no_task_state_left(result)
     yield from _usage_within_capacity(result)
+    if before is not None and result.api_status == 403:
+        yield from _refused_request_changes_nothing(before, result)
 
 
 def _servers_on_known_nodes(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
@@ -66,3 +70,26 @@ def _usage_within_capacity(result: StepOutcome) -> Iterator[Mismatch]:
             if amount > capacity.get(rc, 0):
                 yield Mismatch(f"invariant usage-within-capacity: {provider}.{rc}",
                                f"at most {capacity.get(rc, 0)}", f"{amount} allocated")
+
+
+def _refused_request_changes_nothing(before: StepOutcome,
+                                     result: StepOutcome) -> Iterator[Mismatch]:
+    """A request refused as forbidden (403: policy, or a quota) leaves everything as it
+    was after the step before: every server, every migration, placement, and no
+    instance action recorded."""
+    what = "invariant refused-request-changes-nothing"
+    if result.actions:
+        yield Mismatch(f"{what}: instance actions", "none recorded",
+                       ", ".join(action.action for action in result.actions))
+    old_servers = {server.index: server for server in before.all_servers}
+    for server in result.all_servers:
+        if old_servers.get(server.index) != server:
+            yield Mismatch(f"{what}: server {server.index}",
+                           str(old_servers.get(server.index)), str(server))
+    if before.all_migrations != result.all_migrations:
+        yield Mismatch(f"{what}: migrations", str(before.all_migrations),
+                       str(result.all_migrations))
+    for consumer in sorted(before.allocations.keys() | result.allocations.keys()):
+        old, new = before.allocations.get(consumer), result.allocations.get(consumer)
+        if old != new:
+            yield Mismatch(f"{what}: allocations of {consumer}", str(old), str(new))

@@ -8,6 +8,9 @@ from unittest import mock
 import pytest
 
 from harness.backends.fake import FakeCloudBackend
+from harness.cloud.api import policy
+from harness.cloud.api.migrate_server import MigrateServerController
+from harness.cloud.api.servers import get_instance
 from harness.cloud.compute.live_migration import LiveMigrationMixin
 from harness.cloud.compute.manager import ComputeManager
 from harness.cloud.placement import PlacementService
@@ -123,3 +126,43 @@ def test_invariants_hold_whatever_the_scenario_expects(tmp_path, expect):
                            _build_leaving_task_state("spawning")):
         found = failures(tmp_path, text)
     assert any(m.startswith("invariant no-task-state-left") for m in found), found
+
+
+MEMBER_MIGRATES = """\
+[scenario]
+title = "A project member may not cold-migrate"
+
+[cloud]
+hosts = ["host1", "host2"]
+flavors = [{ name = "small", vcpus = 1, memory_mb = 512, disk_gb = 1 }]
+
+[[steps]]
+action = "create"
+flavor = "small"
+as = "user"
+
+[[steps]]
+action = "migrate"
+server = 0
+as = "user"
+[steps.expect]
+api_status = 403
+"""
+
+
+def _migrate_then_authorize(self, context, server_id, body, version):
+    """The migrate action, broken: the move is sent before the policy is checked."""
+    instance = get_instance(self.db, context, server_id)
+    self.compute_api.resize(context, instance, host_name=None)
+    policy.authorize(context, "os_compute_api:os-migrate-server:migrate", instance.project_id)
+
+
+def test_a_forbidden_request_that_changed_something_breaks_refused_request_changes_nothing(
+        tmp_path):
+    assert failures(tmp_path, MEMBER_MIGRATES) == []
+    with mock.patch.object(MigrateServerController, "_migrate", _migrate_then_authorize):
+        found = failures(tmp_path, MEMBER_MIGRATES)
+    assert any(m.startswith("invariant refused-request-changes-nothing: server 0") and
+               "VERIFY_RESIZE" in m for m in found), found
+    assert any(m.startswith("invariant refused-request-changes-nothing: instance actions")
+               for m in found), found
