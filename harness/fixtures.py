@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import fixtures
 
+from harness.audit import InvariantsFixture
 from harness.cloud.api.client import API_TOPIC, TestOpenStackClient
 from harness.cloud.api.routes import OpenStackComputeAPI
 from harness.cloud.compute.manager import ComputeManager
@@ -156,20 +157,26 @@ class APIFixture(_ServiceFixture):
 
 class CloudFixture(fixtures.Fixture):
     """A whole fake cloud: database, bus, placement, API, conductor, scheduler and
-    one compute per host. ``scheduler`` is a driver name or a SchedulerManager class."""
+    one compute per host. ``scheduler`` is a driver name or a SchedulerManager class.
+    With ``check_invariants``, cleaning up fails (InvariantViolation) if the cloud
+    was left in a state no Nova shows (harness.audit)."""
 
     def __init__(self, hosts: Iterable[HostSpec | str] = ("host1", "host2"),
                  scheduler: str | type[SchedulerManager] = DEFAULT_SCHEDULER,
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, check_invariants: bool = False) -> None:
         super().__init__()
         self.hosts = [h if isinstance(h, HostSpec) else HostSpec(h) for h in hosts]
         self.scheduler = scheduler
         self.config = config or Config()
+        self.check_invariants = check_invariants
 
     def _setUp(self) -> None:
         self.db = self.useFixture(DatabaseFixture()).db
         self.bus = self.useFixture(RPCFixture()).bus
         self.placement = self.useFixture(PlacementFixture(self.bus)).placement
+        if self.check_invariants:
+            # Cleaned up after the services: checks the cloud they left.
+            self.useFixture(InvariantsFixture(self.db, self.placement))
         api = self.useFixture(APIFixture(self.bus, self.db, self.config))
         self.admin_api, self.api = api.admin_api, api.api
         self.manager_api, self.reader_api = api.manager_api, api.reader_api

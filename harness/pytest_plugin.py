@@ -3,6 +3,8 @@
 - ``nova_cloud``: a running two-host cloud (host1, host2), cleaned up after the test: a
   ``harness.fixtures.CloudFixture`` whose ``admin_api`` and ``api`` (and ``manager_api``,
   ``reader_api``) are clients with the methods of Nova's functional-test client;
+  its cleanup fails the test if the cloud was left in a state no Nova shows
+  (harness.audit: the invariants the scenarios are checked against);
 - ``make_nova_cloud``: a factory, ``make_nova_cloud(hosts=[...], scheduler=...,
   config=harness.cloud.conf.Config(...))``, returning another such CloudFixture;
 - ``--harness-scheduler NAME``: the scheduler both run by default, so the same
@@ -68,6 +70,7 @@ def make_nova_cloud(request: pytest.FixtureRequest, harness_scheduler: str
 
     def make(hosts: Iterable[HostSpec | str] = ("host1", "host2"),
              scheduler: Any = None, **kwargs: Any) -> CloudFixture:
+        kwargs.setdefault("check_invariants", True)
         cloud = CloudFixture(hosts, scheduler=scheduler or harness_scheduler, **kwargs)
         cloud.setUp()
         started.append(cloud)

@@ -15,6 +15,7 @@ from typing import Any
 import oslotest.base
 from testtools import content
 
+from harness.audit import InvariantsFixture
 from harness.cloud.conf import Config
 from harness.cloud.explain import explain
 from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
@@ -35,6 +36,8 @@ from harness.fixtures import (
 
 class TestCase(oslotest.base.BaseTestCase):
     """setUp gives a database, a message bus and placement; ``start_service`` the rest.
+    Once the test's services have stopped, the harness's invariants are checked on
+    what they left (harness.audit): a test that leaves a state no Nova shows errors.
 
     ``scheduler`` picks the scheduler ``start_service('scheduler')`` runs: a
     built-in driver name or a SchedulerManager subclass.
@@ -48,6 +51,8 @@ class TestCase(oslotest.base.BaseTestCase):
         self.db = self.useFixture(DatabaseFixture()).db
         self.bus = self.useFixture(RPCFixture()).bus
         self.placement = self.useFixture(PlacementFixture(self.bus)).placement
+        # Cleaned up after every service the test starts: checks the cloud they left.
+        self.useFixture(InvariantsFixture(self.db, self.placement))
         self.computes: dict[str, Any] = {}
         self.addOnException(self._attach_trace)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
 from harness.scenario import invariants
@@ -99,7 +100,8 @@ def _check_step(scenario: Scenario, result: StepOutcome,
             yield from _check_request_spec(expect.request_spec, spec, index)
     if expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
-    yield from invariants.violations(scenario, result, before)
+    yield from invariants.violations(
+        {host.name: {host.name} for host in scenario.cloud.hosts}, result, before)
 
 
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,
@@ -177,7 +179,8 @@ def flavor_resources(scenario: Scenario, flavor_name: str) -> dict[str, int]:
     return {rc: amount for rc, amount in amounts.items() if amount}
 
 
-def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...],
+def expected_allocations(resources_of: Callable[[str], dict[str, int]],
+                         servers: tuple[ServerState, ...],
                          migrations: tuple[MigrationState, ...] = ()) -> Allocations:
     """What placement must hold, as Nova keeps it.
 
@@ -188,12 +191,12 @@ def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...],
     compute comes back and cleans up (the migration goes from "done" to
     "completed"). Nothing else holds anything.
     """
-    expected: Allocations = {f"server {s.index}": {s.node: flavor_resources(scenario, s.flavor)}
+    expected: Allocations = {f"server {s.index}": {s.node: resources_of(s.flavor)}
                              for s in servers if s.node is not None}
     for migration in migrations:
         if migration.source_node is None or migration.flavor is None:
             continue
-        held = {migration.source_node: flavor_resources(scenario, migration.flavor)}
+        held = {migration.source_node: resources_of(migration.flavor)}
         if migration.type == "evacuation":
             server = expected.get(f"server {migration.server}")
             if migration.status == "done" and server is not None:
@@ -204,8 +207,16 @@ def expected_allocations(scenario: Scenario, servers: tuple[ServerState, ...],
 
 
 def _check_allocations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
-    expected = expected_allocations(scenario, result.all_servers, result.all_migrations)
-    observed = {consumer: providers for consumer, providers in result.allocations.items()
+    yield from allocation_mismatches(
+        expected_allocations(partial(flavor_resources, scenario), result.all_servers,
+                             result.all_migrations),
+        result.allocations)
+
+
+def allocation_mismatches(expected: Allocations, allocations: Allocations
+                          ) -> Iterator[Mismatch]:
+    """Each consumer's difference between what placement must hold and what it holds."""
+    observed = {consumer: providers for consumer, providers in allocations.items()
                 if providers}
     for consumer in sorted(set(expected) | set(observed)):
         want, got = expected.get(consumer), observed.get(consumer)

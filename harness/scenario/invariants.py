@@ -12,60 +12,71 @@ here is the rest, and that a request refused as forbidden changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from harness.scenario.mismatch import Mismatch
-from harness.scenario.model import Scenario
-from harness.scenario.outcome import StepOutcome
+from harness.scenario.outcome import Allocations, ServerState, StepOutcome
 
 # Servers that may have no host: never placed, or shelved away (Nova clears the host).
 _HOSTLESS_VM_STATES = ("building", "error", "shelved_offloaded")
 
 
-def violations(scenario: Scenario, result: StepOutcome,
+def violations(nodes: Mapping[str, Collection[str]], result: StepOutcome,
                before: StepOutcome | None = None) -> Iterator[Mismatch]:
-    """What is wrong after the step ``result``; ``before`` is the step before it."""
-    yield from _servers_on_known_nodes(scenario, result)
-    if result.settled:
-        yield from _no_task_state_left(result)
-    yield from _usage_within_capacity(result)
+    """What is wrong after the step ``result`` in a cloud of the given hosts' nodes;
+    ``before`` is the step before it."""
+    yield from state_violations(nodes, result.all_servers, result.allocations,
+                                result.capacities, settled=result.settled)
     if before is not None and result.api_status == 403:
         yield from _refused_request_changes_nothing(before, result)
 
 
-def _servers_on_known_nodes(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
-    """Every server is on one host and one of that host's nodes (a host of the
-    scenario has one node, named as the host), or on none in a state that has none."""
-    hosts = {host.name for host in scenario.cloud.hosts}
-    for server in result.all_servers:
+def state_violations(nodes: Mapping[str, Collection[str]], servers: tuple[ServerState, ...],
+                     allocations: Allocations, capacities: Mapping[str, Mapping[str, int]],
+                     settled: bool = True) -> Iterator[Mismatch]:
+    """What is wrong with a cloud's state, whatever led to it."""
+    yield from _servers_on_known_nodes(nodes, servers)
+    if settled:
+        yield from _no_task_state_left(servers)
+    yield from _usage_within_capacity(allocations, capacities)
+
+
+def _servers_on_known_nodes(nodes: Mapping[str, Collection[str]],
+                            servers: tuple[ServerState, ...]) -> Iterator[Mismatch]:
+    """Every server is on one host and one of that host's nodes (a host of a scenario
+    has one node, named as the host), or on none in a state that has none."""
+    for server in servers:
         what = f"invariant server-on-a-known-node: server {server.index}"
         if server.host is None and server.node is None:
             if server.vm_state not in _HOSTLESS_VM_STATES:
                 yield Mismatch(what, f"a host, or a vm_state of {', '.join(_HOSTLESS_VM_STATES)}",
                                f"no host in vm_state {server.vm_state}")
-        elif server.host not in hosts or server.node != server.host:
-            yield Mismatch(what, f"host and node one of {', '.join(sorted(hosts))}",
+        elif server.node not in nodes.get(server.host or "", ()):
+            known = ", ".join(f"{host}/{node}" for host in sorted(nodes)
+                              for node in sorted(nodes[host]))
+            yield Mismatch(what, f"host/node one of {known}",
                            f"host {server.host}, node {server.node}")
 
 
-def _no_task_state_left(result: StepOutcome) -> Iterator[Mismatch]:
+def _no_task_state_left(servers: tuple[ServerState, ...]) -> Iterator[Mismatch]:
     """Once a step has settled, no server is still in the middle of a task."""
-    for server in result.all_servers:
+    for server in servers:
         if server.task_state is not None:
             yield Mismatch(f"invariant no-task-state-left: server {server.index}",
                            "task_state None once the step settled",
                            f"task_state {server.task_state} ({server.status})")
 
 
-def _usage_within_capacity(result: StepOutcome) -> Iterator[Mismatch]:
+def _usage_within_capacity(allocations: Allocations,
+                           capacities: Mapping[str, Mapping[str, int]]) -> Iterator[Mismatch]:
     """No provider has more allocated than its capacity."""
     used: dict[str, dict[str, int]] = {}
-    for providers in result.allocations.values():
+    for providers in allocations.values():
         for provider, resources in providers.items():
             for rc, amount in resources.items():
                 used.setdefault(provider, {})[rc] = used.get(provider, {}).get(rc, 0) + amount
     for provider, resources in sorted(used.items()):
-        capacity = result.capacities.get(provider, {})
+        capacity = capacities.get(provider, {})
         for rc, amount in sorted(resources.items()):
             if amount > capacity.get(rc, 0):
                 yield Mismatch(f"invariant usage-within-capacity: {provider}.{rc}",

@@ -293,15 +293,15 @@ def test_a_server_on_a_host_the_scenario_does_not_have_breaks_an_invariant():
     stray = dataclasses.replace(server(0), host="host9", node="host9")
     # (Placement knows no such provider either: its capacity there is nothing.)
     assert mismatches(create(), servers=(stray,))[0] == (
-        "invariant server-on-a-known-node: server 0: expected host and node one of host1, "
-        "host2, observed host host9, node host9")
+        "invariant server-on-a-known-node: server 0: expected host/node one of host1/host1, "
+        "host2/host2, observed host host9, node host9")
 
 
 def test_a_server_whose_node_is_not_its_hosts_breaks_an_invariant():
     split = dataclasses.replace(server(0), node="host2")
     assert mismatches(create(), servers=(split,)) == [
-        "invariant server-on-a-known-node: server 0: expected host and node one of host1, "
-        "host2, observed host host1, node host2"]
+        "invariant server-on-a-known-node: server 0: expected host/node one of host1/host1, "
+        "host2/host2, observed host host1, node host2"]
 
 
 @pytest.mark.parametrize("status, broken", [("ACTIVE", True), ("ERROR", False),

@@ -68,3 +68,18 @@ def test_make_nova_cloud_builds_the_hosts_asked_for(pytester):
             assert type(cloud.scheduler_manager).__name__ == "PikeSchedulerManager"
     """)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+LEAVES_AN_ORPHAN = """
+def test_leaves_an_orphan(nova_cloud):
+    provider = next(iter(nova_cloud.placement.providers))
+    nova_cloud.placement.put_allocations(
+        "0ddba11-orphan", {provider: {"resources": {"VCPU": 1}}}, "p", None, None)
+"""
+
+
+def test_nova_cloud_checks_the_invariants_when_the_test_is_done(pytester):
+    pytester.makepyfile(test_orphan=LEAVES_AN_ORPHAN)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*InvariantViolation*", "*consumer 0ddba11-orphan*"])
