@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Mapping
 
 from harness.scenario.mismatch import Mismatch
 from harness.scenario.outcome import Allocations, ServerState, StepOutcome
+from harness.scenario.stale import PER_REQUEST_FIELDS
 
 # Servers that may have no host: never placed, or shelved away (Nova clears the host).
 _HOSTLESS_VM_STATES = ("building", "error", "shelved_offloaded")
@@ -27,6 +28,7 @@ def violations(nodes: Mapping[str, Collection[str]], result: StepOutcome,
     ``before`` is the step before it."""
     yield from state_violations(nodes, result.all_servers, result.allocations,
                                 result.capacities, settled=result.settled)
+    yield from _per_request_fields_not_persisted(result)
     if before is not None and result.api_status == 403:
         yield from _refused_request_changes_nothing(before, result)
 
@@ -81,6 +83,20 @@ def _usage_within_capacity(allocations: Allocations,
             if amount > capacity.get(rc, 0):
                 yield Mismatch(f"invariant usage-within-capacity: {provider}.{rc}",
                                f"at most {capacity.get(rc, 0)}", f"{amount} allocated")
+
+
+def _per_request_fields_not_persisted(result: StepOutcome) -> Iterator[Mismatch]:
+    """A RequestSpec as persisted never holds what Nova keeps for one request only
+    (ignore_hosts, requested_destination, retry): each of them, leaked, was a bug of
+    the stale-RequestSpec family."""
+    for index, spec in sorted(result.request_specs.items()):
+        for name, bug in PER_REQUEST_FIELDS.items():
+            value = getattr(spec, name)
+            if value:
+                yield Mismatch(
+                    f"invariant per-request-fields-not-persisted: server {index} "
+                    f"RequestSpec.{name}", f"not persisted (bug #{bug} persisted it)",
+                    repr(list(value) if isinstance(value, tuple) else value))
 
 
 def _refused_request_changes_nothing(before: StepOutcome,
