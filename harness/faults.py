@@ -69,6 +69,11 @@ FAULT_POINTS: dict[str, FaultPoint] = {p.name: p for p in (
                "between the scheduler's choice of the host and its claim there, another "
                "consumer takes the host's free memory (and gives it back right after): "
                "placement refuses the claim (409) and the scheduler claims its next host"),
+    FaultPoint("claim_consumer_conflict", "placement-claim", "claim_resources", None,
+               "between the read and the write of a claim on the host, another writer "
+               "changes the server's own allocations (a consumer generation conflict): "
+               "placement refuses the claim (409) and the claim raises "
+               "AllocationUpdateFailed"),
     FaultPoint("pre_live_migration", "driver", "pre_live_migration", None,
                "the host, chosen as a live migration's destination, fails to prepare "
                "for it: the source rolls the migration back"),
@@ -96,6 +101,15 @@ class Racer(Protocol):
         """Allocate the provider's free memory to another consumer; the callable gives
         it back."""
 
+    def consumer_generation(self, consumer_uuid: str) -> int | None:
+        """The consumer's generation in placement; None for a consumer that holds
+        nothing."""
+
+    def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
+        """Write the consumer's allocations: the same again if it holds some (its
+        generation moves on), else a little on the provider, which the callable gives
+        back."""
+
 
 def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
               error_class: ErrorClass, racer: Racer | None = None) -> None:
@@ -116,7 +130,7 @@ def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
         if point.target == "placement-claim":
             if racer is None:
                 raise ValueError(f"{point.name} needs a racer")
-            wrapper = _RacedClaims(original, racer)
+            wrapper = _CLAIM_RACES[point.name](original, racer)
         else:
             wrapper = _FailingForHosts(original, point, error_class)
         setattr(owner, point.method, wrapper)
@@ -177,13 +191,40 @@ class _RacedClaims(_ForHosts):
         super().__init__(original)
         self.racer = racer
 
+    def _raced(self, alloc_request: dict[str, Any]) -> list[str]:
+        return [provider for provider in alloc_request["allocations"]
+                if self.racer.provider_host(provider) in self.hosts]
+
     def __call__(self, context: Any, consumer_uuid: str, alloc_request: dict[str, Any],
                  *args: Any, **kwargs: Any) -> Any:
-        releases = [self.racer.take_free_space(provider)
-                    for provider in alloc_request["allocations"]
-                    if self.racer.provider_host(provider) in self.hosts]
+        releases = [self.racer.take_free_space(p) for p in self._raced(alloc_request)]
         try:
             return self.original(context, consumer_uuid, alloc_request, *args, **kwargs)
         finally:
             for release in releases:
                 release()
+
+
+class _ConflictedClaims(_RacedClaims):
+    """claim_resources on the hosts' providers, with the server's own allocations
+    written by another between the claim's read and its write. The read cannot be
+    reached from here, so the claim is given the generation it would have read:
+    Nova's report client sends the generation an allocation request carries."""
+
+    def __call__(self, context: Any, consumer_uuid: str, alloc_request: dict[str, Any],
+                 *args: Any, **kwargs: Any) -> Any:
+        raced = self._raced(alloc_request)
+        if not raced:
+            return self.original(context, consumer_uuid, alloc_request, *args, **kwargs)
+        read = self.racer.consumer_generation(consumer_uuid)
+        release = self.racer.write_consumer(consumer_uuid, raced[0])
+        try:
+            return self.original(context, consumer_uuid,
+                                 {**alloc_request, "consumer_generation": read},
+                                 *args, **kwargs)
+        finally:
+            release()
+
+
+_CLAIM_RACES: dict[str, type[_RacedClaims]] = {
+    "claim_taken": _RacedClaims, "claim_consumer_conflict": _ConflictedClaims}

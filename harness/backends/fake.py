@@ -119,6 +119,23 @@ class _Racer:
 
         return give_back
 
+    def consumer_generation(self, consumer_uuid: str) -> int | None:
+        generation: int | None = self.placement.get_allocations_for_consumer(
+            consumer_uuid)["consumer_generation"]
+        return generation
+
+    def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
+        current = self.placement.get_allocations_for_consumer(consumer_uuid)
+        if current["allocations"]:
+            self.placement.put_allocations(
+                consumer_uuid, current["allocations"], current["project_id"],
+                current["user_id"], current["consumer_generation"])
+            return lambda: None
+        self.placement.put_allocations(
+            consumer_uuid, {provider_uuid: {"resources": {"MEMORY_MB": 1}}},
+            OTHER_PROJECT, None, None)
+        return lambda: self.placement.delete_allocations(consumer_uuid)
+
 
 def _error_class(name: str) -> type[Exception]:
     found: type[Exception] = getattr(exception, name, None) or getattr(rpc, name)

@@ -92,3 +92,17 @@ def test_every_fault_point_names_a_method_its_owner_has(cloud):
     }
     for point in FAULT_POINTS.values():
         assert callable(getattr(owners[point.target], point.method)), point.name
+
+
+def test_a_claim_whose_consumer_another_writer_changed_raises_and_leaves_nothing(cloud):
+    handle = FakeCloudHandle(cloud)
+    handle.set_fault(FAULT_POINTS["claim_consumer_conflict"], "host1", True)
+    [server] = boot(cloud)
+    # host1 weighs best: its claim conflicts, and Nova does not try another host.
+    assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ERROR", None)
+    assert "AllocationUpdateFailed" in str(server["fault"])
+    # What the other writer made for the new consumer is given back.
+    assert server["id"] not in cloud.placement.consumers
+    handle.set_fault(FAULT_POINTS["claim_consumer_conflict"], "host1", False)
+    [server] = boot(cloud)
+    assert server["OS-EXT-SRV-ATTR:host"] == "host1"

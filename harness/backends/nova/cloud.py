@@ -223,6 +223,30 @@ class NovaCloud(fixtures.Fixture):
 
         return give_back
 
+    def consumer_generation(self, consumer_uuid: str) -> int | None:
+        generation: int | None = self.placement.get(
+            f"/allocations/{consumer_uuid}", version="1.28").body.get("consumer_generation")
+        return generation
+
+    def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
+        """Write the consumer's allocations as another writer would: the same again
+        (the generation moves on), or, for a consumer that holds nothing, 1 MB on the
+        provider, which the callable gives back."""
+        url = f"/allocations/{consumer_uuid}"
+        current = self.placement.get(url, version="1.28").body
+        if current["allocations"]:
+            self.placement.put(url, {
+                "allocations": {rp: {"resources": a["resources"]}
+                                for rp, a in current["allocations"].items()},
+                "project_id": current["project_id"], "user_id": current["user_id"],
+                "consumer_generation": current["consumer_generation"]}, version="1.28")
+            return lambda: None
+        self.placement.put(url, {
+            "allocations": {provider_uuid: {"resources": {"MEMORY_MB": 1}}},
+            "project_id": OTHER_PROJECT, "user_id": "other-user",
+            "consumer_generation": None}, version="1.28")
+        return lambda: self.placement.delete(url)
+
     def _providers(self) -> list[dict[str, Any]]:
         return self.placement.get(
             "/resource_providers", version="1.14").body["resource_providers"]

@@ -104,15 +104,17 @@ class SchedulerReportClient:
         """PUT the allocation request for the consumer; False when placement refuses.
 
         A consumer that already holds allocations (an evacuated server) keeps
-        them and gets the new ones on top, at its current generation, as
-        Nova's _move_operation_alloc_request doubles up a move's allocations.
+        them and gets the new ones on top, as Nova's _move_operation_alloc_request
+        doubles up a move's allocations: at the generation the allocation request
+        carries, if any, else at the one just read.
         """
         allocations: Allocations = {rp: {"resources": dict(a["resources"])}
                                     for rp, a in alloc_request["allocations"].items()}
         current = self.get_allocs_for_consumer(context, consumer_uuid)
         if current["allocations"]:
             allocations = {**allocations, **current["allocations"]}
-            consumer_generation = current["consumer_generation"]
+            consumer_generation = alloc_request.get("consumer_generation",
+                                                    current["consumer_generation"])
         try:
             self.rpc.call("placement", "put_allocations",
                           trace={"consumer": consumer_uuid, "providers": list(allocations)},
