@@ -56,10 +56,11 @@ error = "any"
 """
 
 
-def failures(tmp_path: Path, text: str) -> list[str]:
+def failures(tmp_path: Path, text: str, inject: str | None = None) -> list[str]:
     path = tmp_path / "scenario.toml"
     path.write_text(text)
-    verdict = check(run_scenario(load_scenario(path), FakeCloudBackend(), "fixed"))
+    verdict = check(run_scenario(load_scenario(path), FakeCloudBackend(inject=inject),
+                                 "fixed"))
     return [m.render() for step in verdict.failed_steps for m in step.mismatches]
 
 
@@ -166,3 +167,18 @@ def test_a_forbidden_request_that_changed_something_breaks_refused_request_chang
                "VERIFY_RESIZE" in m for m in found), found
     assert any(m.startswith("invariant refused-request-changes-nothing: instance actions")
                for m in found), found
+
+
+COLD_MIGRATION = LIVE_MIGRATION.replace('action = "live-migrate"', 'action = "migrate"').replace(
+    'migration = { status = "completed" }', 'migration = { status = "finished" }')
+
+
+def test_a_conductor_that_persists_ignore_hosts_breaks_per_request_fields_not_persisted(
+        tmp_path):
+    # The conductor of bug #1669054 saves the spec with ignore_hosts = [source] for
+    # the new flavor; no later step reads it back, yet the step that wrote it fails.
+    assert failures(tmp_path, COLD_MIGRATION) == []
+    found = failures(tmp_path, COLD_MIGRATION, inject="bug-1669054")
+    wanted = ("invariant per-request-fields-not-persisted: server 0 RequestSpec.ignore_hosts: "
+              "expected not persisted")
+    assert any(m.startswith(wanted) for m in found), found
