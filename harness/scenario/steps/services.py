@@ -131,22 +131,30 @@ def _fault_points(on_host: bool) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ComputeFaultStep(ServiceStep):
-    """A fault on a host's compute, from this step on (or off again), as Nova's own tests
-    stub one: see harness.faults for what each point does."""
+class _FaultSwitch:
+    """A fault point turned on from a step on, or off again (``active = false``)."""
 
-    ACTION: ClassVar[str] = "compute-fault"
     SUCCESS_STATUS: ClassVar[int | None] = None
     REQUIRED = ("at",)
-    PROPERTIES: ClassVar[dict[str, Any]] = {
-        "at": _fault_points(on_host=True), "active": {"type": "boolean"}}
 
     at: str
     active: bool = True
 
+    def switched(self, service: str) -> str:
+        return f"{service} {'fails' if self.active else 'no longer fails'} at {self.at}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComputeFaultStep(_FaultSwitch, ServiceStep):
+    """A fault on a host's compute, from this step on (or off again), as Nova's own tests
+    stub one: see harness.faults for what each point does."""
+
+    ACTION: ClassVar[str] = "compute-fault"
+    PROPERTIES: ClassVar[dict[str, Any]] = {
+        "at": _fault_points(on_host=True), "active": {"type": "boolean"}}
+
     def describe(self) -> str:
-        what = "fails" if self.active else "no longer fails"
-        return f"nova-compute on {self.where()} {what} at {self.at}"
+        return self.switched(f"nova-compute on {self.where()}")
 
     def run(self, runner: StepRunner) -> StepOutcome:
         host = self.resolve_host(runner)
@@ -157,22 +165,16 @@ class ComputeFaultStep(ServiceStep):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SchedulerFaultStep(Step):
+class SchedulerFaultStep(_FaultSwitch, Step):
     """A fault in nova-scheduler, from this step on (or off again)."""
 
     ACTION: ClassVar[str] = "scheduler-fault"
-    SUCCESS_STATUS: ClassVar[int | None] = None
     ACTS_ON_SERVERS: ClassVar[bool] = False
-    REQUIRED = ("at",)
     PROPERTIES: ClassVar[dict[str, Any]] = {
         "at": _fault_points(on_host=False), "active": {"type": "boolean"}}
 
-    at: str
-    active: bool = True
-
     def describe(self) -> str:
-        what = "fails" if self.active else "no longer fails"
-        return f"nova-scheduler {what} at {self.at}"
+        return self.switched("nova-scheduler")
 
     def run(self, runner: StepRunner) -> StepOutcome:
         runner.cloud.set_fault(FAULT_POINTS[self.at], None, self.active)
