@@ -181,7 +181,13 @@ def test_persisted_host_lists_compare_as_sets_and_none_means_unset():
         "request_spec.availability_zone of server 0: expected none, observed nova",
         "request_spec.force_hosts of server 0: expected ['host1', 'host2'], observed ['host1']",
         "request_spec.ignore_hosts of server 0: expected [], observed ['host1']",
-        "request_spec.requested_destination of server 0: expected none, observed host2"]
+        "request_spec.requested_destination of server 0: expected none, observed host2",
+        # ... and, whatever the scenario expects, no per-request field is persisted.
+        "invariant per-request-fields-not-persisted: server 0 RequestSpec.ignore_hosts: "
+        "expected not persisted (bug #1669054 persisted it), observed ['host1']",
+        "invariant per-request-fields-not-persisted: server 0 "
+        "RequestSpec.requested_destination: expected not persisted (bug #1797580 persisted "
+        "it), observed 'host2'"]
 
 
 # allocations
