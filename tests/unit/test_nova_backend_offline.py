@@ -135,3 +135,19 @@ def test_inject_applies_to_a_plugged_scheduler_too(capsys):
                  "tests.functional.plugin_schedulers:IgnoresIgnoreHosts",
                  str(SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml")]) == 1
     assert "observed NoValidHost" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "4000", ""])
+def test_a_bad_settle_timeout_is_refused_before_anything_runs(value, monkeypatch, capsys):
+    monkeypatch.setenv("HARNESS_NOVA_SETTLE_SECONDS", value)
+    assert main(["run", str(SCENARIOS / "bug_1718455"), "--backend", "nova"]) == 2
+    assert "HARNESS_NOVA_SETTLE_SECONDS" in capsys.readouterr().err
+
+
+def test_the_settle_timeout_is_read_from_the_environment(monkeypatch):
+    from harness.backends.nova import _settle_seconds
+
+    monkeypatch.setenv("HARNESS_NOVA_SETTLE_SECONDS", "42.5")
+    assert _settle_seconds() == 42.5
+    monkeypatch.delenv("HARNESS_NOVA_SETTLE_SECONDS")
+    assert _settle_seconds() == 10.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Iterator
 from types import ModuleType
@@ -57,9 +58,14 @@ def _is_observation(record: logging.LogRecord) -> bool:
     return record.name == "nova.api.openstack.requestlog" and '"GET ' in record.getMessage()
 
 
+SETTLE_SECONDS = "HARNESS_NOVA_SETTLE_SECONDS"
+
+
 class NovaCloudHandle:
     image_ref = "155d900f-4e14-4e4c-a73d-069cbf4541e6"  # GlanceFixture's image1
     other_image_ref = "a2459075-d96c-40d5-893e-577ff92e721c"  # and its image2
+    # How long a step may take to settle (HARNESS_NOVA_SETTLE_SECONDS): enough on a
+    # quiet machine; a loaded CI machine may need more.
     poll_timeout = 10.0
     poll_interval = 0.02
 
@@ -155,6 +161,19 @@ class NovaCloudHandle:
         return lines
 
 
+def _settle_seconds() -> float:
+    text = os.environ.get(SETTLE_SECONDS, str(NovaCloudHandle.poll_timeout))
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise BackendUnavailable(
+            f"{SETTLE_SECONDS}={text!r}: expected the seconds a step may take to settle, "
+            "a number above 0 and at most 3600")
+    return seconds
+
+
 class NovaBackend:
     name = "nova"
 
@@ -162,6 +181,7 @@ class NovaBackend:
         self.inject = inject
 
     def prepare(self) -> None:
+        self.settle_seconds = _settle_seconds()
         try:
             environment.prepare()
         except environment.NovaUnavailable as exc:
@@ -202,4 +222,6 @@ class NovaBackend:
                     "VCPU": host.cpu_allocation_ratio,
                     "MEMORY_MB": host.ram_allocation_ratio,
                     "DISK_GB": host.disk_allocation_ratio})
-            yield NovaCloudHandle(cloud, nova_exception, (api_client.OpenStackApiException,))
+            handle = NovaCloudHandle(cloud, nova_exception, (api_client.OpenStackApiException,))
+            handle.poll_timeout = self.settle_seconds
+            yield handle
