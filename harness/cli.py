@@ -167,15 +167,20 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    if args.backend == "nova" and args.scheduler != DEFAULT_SCHEDULER:
+def check_scheduler(backend: str, scheduler: str) -> None:
+    """The scheduler ``run`` is asked for can run on the backend: UsageError if not."""
+    if backend == "nova" and scheduler != DEFAULT_SCHEDULER:
         raise UsageError("the nova backend runs the installed Nova's scheduler: --scheduler "
                          "is for the fake cloud; use --inject to re-introduce a known bug")
-    scheduler = args.scheduler
     try:
         load_scheduler(scheduler)
     except SchedulerLoadError as exc:
         raise UsageError(f"--scheduler: {exc}") from exc
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scheduler = args.scheduler
+    check_scheduler(args.backend, scheduler)
     scenarios = load_all(args.paths)
     backends = Backends(args.inject)
     backend = _prepared(backends, args.backend)
