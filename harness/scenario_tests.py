@@ -64,7 +64,7 @@ class Settings:
         return settings
 
 
-def test_name(scenario_id: str) -> str:
+def method_name(scenario_id: str) -> str:
     """``bug_1718455/live_migrate_to_other_host`` ->
     ``test_bug_1718455__live_migrate_to_other_host``: stable across runs, so stestr's
     recorded times keep matching their tests."""
@@ -77,7 +77,7 @@ def scenario_test_case(settings: Settings, module: str) -> type[unittest.TestCas
     backends = Backends(settings.inject)
     methods: dict[str, Callable[[unittest.TestCase], None]] = {}
     for scenario in load_all([settings.scenarios]):
-        method = test_name(scenario.id)
+        method = method_name(scenario.id)
         if method in methods:
             raise UsageError(f"{scenario.id}: its test name {method} is another scenario's")
         methods[method] = _scenario_test(scenario, backends, settings)
