@@ -87,6 +87,7 @@ class StepRunner:
         result.allocations = self._allocations(migrations)
         result.capacities = self.cloud.capacities()
         result.trace = self.cloud.trace_since(mark)
+        result.scheduling = tuple(self.cloud.scheduling_since(mark))
         specs_before, self._specs = self._specs, {
             i: self.cloud.request_spec(server_id) for i, server_id in self._made()}
         failed = result.error_class is not None or (result.api_status or 0) >= 400
