@@ -115,7 +115,7 @@ def render(call: SchedulingCall, number: int) -> list[str]:
             body.extend(inner)
     body.extend(_render_selections(call))
     if call.error:
-        body.append(f"raised {call.error}: {call.error_message}")
+        body.append(f"raised {call.error}: {(call.error_message or '').strip()}")
     return lines + [f"  {line}" for line in body]
 
 
@@ -192,11 +192,8 @@ def _render_selections(call: SchedulingCall) -> Iterator[str]:
 
 
 def fate(call: SchedulingCall, host: str) -> str:
-    """What the call did with ``host``, in a sentence's words."""
-    if call.offered is None or host not in call.offered:
-        return f"{host} was not offered by placement (no room for the flavor there, " \
-               "or its service is disabled)" if call.placement else (
-                   f"{host} was not considered")
+    """What the call did with ``host``, one of the hosts it considered, in a sentence's
+    words: the last pass that had it decides."""
     for sort_pass in reversed(call.passes):
         if host not in sort_pass.hosts:
             continue
@@ -205,15 +202,15 @@ def fate(call: SchedulingCall, host: str) -> str:
                 reason = verdict.removed[host]
                 return f"{host} was removed by {verdict.name}" + (
                     f": {reason}" if reason else "")
-        weights = {w.host: w for w in sort_pass.weighed or ()}
-        if host in weights and sort_pass.weighed and sort_pass.weighed[0].host != host:
-            best = sort_pass.weighed[0]
-            return (f"{host} weighed {weights[host].weight:.2f}, below {best.host} "
-                    f"{best.weight:.2f}")
-        break
-    if any(host == selected for selected, _ in call.selections):
-        return f"{host} was selected"
-    return f"{host} passed the filters but was not claimed"
+        weighed = sort_pass.weighed or []
+        if host in (s for s, _ in call.selections) or (weighed and weighed[0].host == host):
+            return f"{host} was selected"
+        for w in weighed:
+            if w.host == host:
+                return (f"{host} weighed {w.weight:.2f}, below {weighed[0].host} "
+                        f"{weighed[0].weight:.2f}")
+        return f"{host} passed the filters"
+    return f"{host} was never filtered"
 
 
 def observations(call: SchedulingCall, prefix: str,

@@ -28,6 +28,7 @@ from harness.scenario.outcome import (
 )
 from harness.scenario.stale import StaleFieldTracker
 from harness.scenario.steps.base import Step
+from harness.scenario.why import explain_scheduling
 
 T = TypeVar("T")
 
@@ -96,7 +97,8 @@ class StepRunner:
             [s.index for s in result.servers] if failed else []),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
             *self.groups.explain_lost_group(result),
-            *step.explain(result), *_unexpected_api_error(result))
+            *step.explain(result), *explain_scheduling(result),
+            *_unexpected_api_error(result))
         return result
 
     # What steps act on
