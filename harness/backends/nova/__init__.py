@@ -23,6 +23,7 @@ from harness.backends.base import (
     request_spec_state,
 )
 from harness.backends.nova import environment
+from harness.backends.nova.logs import HOST_COUNTS, NO_CANDIDATES
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.faults import FaultPoint, set_fault
 from harness.inject import bug_injection
@@ -31,8 +32,6 @@ from harness.scenario.outcome import RequestSpecState
 from harness.verdicts import SchedulingCall
 
 _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
-HOST_COUNTS = re.compile(r"There are (\d+) hosts available but (\d+) instances requested")
-NO_CANDIDATES = "Got no allocation candidates from the Placement API"
 # The host manager's account of ignore_hosts and force_hosts (nova/scheduler/host_manager.py).
 _IGNORED = re.compile(r"Host filter ignoring hosts: (.*)")
 _FORCED = re.compile(r"Host filter forcing available hosts to (.*)"

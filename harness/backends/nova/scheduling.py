@@ -13,9 +13,7 @@ Imported by harness.backends.nova.cloud only: the hooked classes are Nova's.
 
 from __future__ import annotations
 
-import ast
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,16 +27,11 @@ from nova.scheduler import host_manager, manager
 from oslo_messaging.rpc.dispatcher import ExpectedException
 
 from harness import verdicts
-from harness.backends.nova import HOST_COUNTS, NO_CANDIDATES
-
-# nova.weights.BaseWeightHandler's line for each weigher: {(host, node): "m * w"}.
-_SCORES = re.compile(r"^(\w+): score \(multiplier \* weight\) (\{.*\})$")
-# What Nova's filters log when they refuse a host (after the host state's repr), in
-# harness.verdicts' words. The group filters log what they check for every host,
-# pass or fail, not why they refuse one: a host they remove has no reason.
-_REASONS = (
-    (re.compile(r" is disabled, reason: "), verdicts.SERVICE_DISABLED),
-    (re.compile(r" has not been heard from in a while"), verdicts.SERVICE_DOWN),
+from harness.backends.nova.logs import (
+    HOST_COUNTS,
+    NO_CANDIDATES,
+    filter_reason,
+    weigher_scores,
 )
 
 
@@ -188,7 +181,7 @@ class SchedulingRecorder(logging.Handler):
             mark = len(call.records)
             passed = original(filter_, obj, spec)
             if not passed:
-                call.verdict.removed[obj.host] = _reason(call.records[mark:])
+                call.verdict.removed[obj.host] = filter_reason(call.records[mark:])
             return passed
 
         return _filter_one
@@ -201,7 +194,7 @@ class SchedulingRecorder(logging.Handler):
                 return original(handler, weighers, obj_list, weighing_properties)
             mark = len(call.records)
             weighed = original(handler, weighers, obj_list, weighing_properties)
-            scores = _scores(call.records[mark:])
+            scores = weigher_scores(call.records[mark:])
             call.record.passes[-1].weighed = [
                 verdicts.HostWeight(w.obj.host, w.weight,
                                    tuple(sorted(scores.get(w.obj.host, ()))))
@@ -258,27 +251,3 @@ def _checks(spec_obj: Any, before: list[Any], left: list[Any]) -> list[verdicts.
 def _field(obj: Any, name: str) -> Any:
     """A Nova object's field, None when unset (reading it would try to lazy-load)."""
     return getattr(obj, name, None) if obj.obj_attr_is_set(name) else None
-
-
-def _reason(records: list[logging.LogRecord]) -> str | None:
-    for record in records:
-        message = record.getMessage()
-        for pattern, reason in _REASONS:
-            if pattern.search(message):
-                return reason
-    return None
-
-
-def _scores(records: list[logging.LogRecord]) -> dict[str, list[tuple[str, float]]]:
-    """host -> [(weigher, multiplier * normalized weight)], those not 0."""
-    scores: dict[str, list[tuple[str, float]]] = {}
-    for record in records:
-        match = _SCORES.match(record.getMessage())
-        if match is None:
-            continue
-        weigher, by_host = match.group(1), ast.literal_eval(match.group(2))
-        for (host, _node), product in by_host.items():
-            multiplier, weight = (float(x) for x in product.split(" * "))
-            if multiplier * weight:
-                scores.setdefault(host, []).append((weigher, multiplier * weight))
-    return scores
