@@ -1,4 +1,5 @@
-"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``.
+"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``, and
+``python -m harness explain SCENARIO``.
 
 Exit codes: 0 every scenario met its expectations (``diff``: no difference),
 1 some did not (or differ), 2 the command or an input was wrong: then
@@ -31,7 +32,7 @@ from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import Outcome
-from harness.scenario.report import HumanReport, write_junit
+from harness.scenario.report import HumanReport, explain_text, write_junit
 from harness.scenario.runner import run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -70,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths(compare)
     _add_inject(compare)
     _add_jobs(compare, "the number of CPUs")
+
+    explaining = commands.add_parser(
+        "explain", help="run one scenario and print, for each select_destinations call, "
+                        "the hosts placement offered, each filter's verdict on each host, "
+                        "the weights and the hosts selected")
+    explaining.add_argument("scenario", type=Path, metavar="SCENARIO")
+    explaining.add_argument("--step", type=_positive, metavar="N",
+                            help="only step N (from 1)")
+    explaining.add_argument("--backend", default="fake", choices=BACKENDS)
+    explaining.add_argument("--scheduler", default=run.get_default("scheduler"),
+                            help="as for run")
+    _add_inject(explaining)
 
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
@@ -294,6 +307,24 @@ def _render_differences(verdict: Verdict, differences: list[Difference],
     return lines
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    check_scheduler(args.backend, args.scheduler)
+    if not args.scenario.is_file():
+        raise UsageError(f"{args.scenario}: not a scenario file")
+    [scenario] = load_all([args.scenario])
+    if args.step is not None and args.step > len(scenario.steps):
+        raise UsageError(f"--step {args.step}: {scenario.id} has {len(scenario.steps)} "
+                         "step(s)")
+    backend = _prepared(Backends(args.inject), args.backend)
+    verdict = run_and_check(scenario, backend, args.scheduler)
+    label = (args.scheduler if args.backend == "fake" else "installed Nova") + (
+        f" + {args.inject}" if args.inject else "")
+    status = "ERROR" if verdict.error else "PASS" if verdict.passed else "FAIL"
+    print(f"{status} {scenario.id} on the {backend.name} backend with scheduler {label}")
+    print(explain_text(verdict, args.step))
+    return EXIT_OK if verdict.passed else EXIT_FAILED
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     scenarios = load_all(args.paths)
     if args.bugs:
@@ -314,7 +345,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list}[args.command](args)
+        return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list,
+                "explain": cmd_explain}[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

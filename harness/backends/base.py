@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from harness.faults import FaultPoint
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
+from harness.verdicts import SchedulingCall
 
 # consumer UUID -> provider name -> resource class -> amount
 RawAllocations = dict[str, dict[str, dict[str, int]]]
@@ -68,6 +69,9 @@ class CloudHandle(Protocol):
 
     def explain_since(self, mark: Any) -> list[str]:
         """Why things failed since the mark, as far as the cloud can tell."""
+
+    def scheduling_since(self, mark: Any) -> list[SchedulingCall]:
+        """What the scheduler decided in each select_destinations call since the mark."""
 
 
 class Backend(Protocol):

@@ -21,6 +21,7 @@ from harness.fixtures import OTHER_PROJECT, CloudFixture, HostSpec
 from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
 from harness.scenario.outcome import RequestSpecState
+from harness.verdicts import SchedulingCall
 
 
 def host_spec(host: HostDef) -> HostSpec:
@@ -90,6 +91,10 @@ class FakeCloudHandle:
 
     def explain_since(self, mark: int) -> list[str]:
         return explain(self.cloud.trace.since(mark))
+
+    def scheduling_since(self, mark: int) -> list[SchedulingCall]:
+        return [hop.facts["scheduling"] for hop in self.cloud.trace.since(mark)
+                if "scheduling" in hop.facts]
 
 
 class _Racer:

@@ -24,8 +24,10 @@ class Config:
     migrate_max_retries: int = -1
     # [filter_scheduler] host_subset_size
     host_subset_size: int = 1
-    # [filter_scheduler] enabled_filters (Nova's defaults that the fake cloud has)
-    enabled_filters: tuple[str, ...] = ("ComputeFilter", "ServerGroupAntiAffinityFilter",
+    # [filter_scheduler] enabled_filters: Nova's defaults
+    enabled_filters: tuple[str, ...] = ("ComputeFilter", "ComputeCapabilitiesFilter",
+                                        "ImagePropertiesFilter",
+                                        "ServerGroupAntiAffinityFilter",
                                         "ServerGroupAffinityFilter")
     # [DEFAULT] allow_resize_to_same_host: a resize may keep the server on its host.
     allow_resize_to_same_host: bool = False

@@ -3,8 +3,10 @@
 Compared: the API status, the error class, each acted-on server's status,
 vm and task state, host, node and flavor, the migration (type, status, source
 and dest hosts and nodes), the persisted RequestSpec fields, every
-consumer's allocations and every provider's capacity. Error messages are not:
-their wording is not part of the contract.
+consumer's allocations and every provider's capacity, and what the scheduler
+decided in each select_destinations call (harness.verdicts: the hosts placement
+offered, each filter's verdicts, the weights, the hosts selected). Error
+messages are not: their wording is not part of the contract.
 
 Hosts that the scenario defines identically and never names are
 interchangeable: when Nova weighs them equal it takes them in compute node
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
+from harness import verdicts
 from harness.scenario.model import HostDef, Scenario
 from harness.scenario.outcome import MigrationState, Outcome, StepOutcome
 
@@ -89,6 +92,9 @@ def _observations(step: StepOutcome, rename: dict[str, str]) -> Iterator[tuple[s
     # Not renamed: hosts alike have the same capacity, whichever was picked.
     for provider, capacity in sorted(step.capacities.items()):
         yield f"capacity of {provider}", capacity
+    yield "select_destinations calls", len(step.scheduling)
+    for number, call in enumerate(step.scheduling, 1):
+        yield from verdicts.observations(call, f"select_destinations #{number}", host)
 
 
 def _canonical_names(outcome: Outcome) -> dict[str, str]:
@@ -100,6 +106,11 @@ def _canonical_names(outcome: Outcome) -> dict[str, str]:
     for name in _hosts_in_order(outcome):
         if name in class_of and name not in rename:
             rename[name] = unused[class_of[name]].pop(0)
+    # The rest were never used: alike and untouched, in whatever order. The
+    # scheduler's verdicts name them too.
+    for key, hosts in classes.items():
+        for name in sorted(h.name for h in hosts if h.name not in rename):
+            rename[name] = unused[key].pop(0)
     return rename
 
 

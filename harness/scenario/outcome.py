@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from harness.scenario.model import Scenario
+from harness.verdicts import SchedulingCall
 
 if TYPE_CHECKING:
     from harness.scenario.steps.base import Step
@@ -100,6 +101,8 @@ class StepOutcome:
     settled: bool = True
     trace: str = ""
     explanation: tuple[str, ...] = ()
+    # What the scheduler decided in each select_destinations call of the step.
+    scheduling: tuple[SchedulingCall, ...] = ()
 
 
 @dataclass

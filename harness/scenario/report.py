@@ -10,10 +10,36 @@ from typing import TextIO
 
 from harness.scenario.checks import Verdict
 from harness.scenario.flip import flipped_expectations
+from harness.scenario.outcome import StepOutcome
+from harness.verdicts import render
 
 
 def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+def scheduling_lines(result: StepOutcome) -> list[str]:
+    """Every select_destinations call of the step: hosts offered, each filter's
+    verdicts, the weights, the hosts selected."""
+    return [line for number, call in enumerate(result.scheduling, 1)
+            for line in render(call, number)]
+
+
+def explain_text(verdict: Verdict, step: int | None = None) -> str:
+    """What `harness explain` prints: each step's (or step ``step``'s, from 1)
+    select_destinations calls, and what the step did not meet."""
+    if verdict.error is not None or verdict.outcome is None:
+        return f"the run broke: {verdict.error}"
+    mismatches = {s.outcome.step.index: s.mismatches for s in verdict.steps}
+    parts = []
+    for result in verdict.outcome.steps:
+        if step is not None and result.step.index + 1 != step:
+            continue
+        parts.append(f"step {result.step.index + 1}: {result.step.describe_outcome(result)}")
+        parts.extend(f"  {line}" for line in scheduling_lines(result)
+                     or ["no select_destinations call"])
+        parts.extend(f"  {m.render()}" for m in mismatches.get(result.step.index, ()))
+    return "\n".join(parts)
 
 
 def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
@@ -113,6 +139,7 @@ def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: st
         if verdict.outcome is not None:
             ET.SubElement(case, "system-out").text = "\n\n".join(
                 f"step {r.step.index + 1}: {r.step.describe_outcome(r)}\n{r.trace}"
+                + "".join(f"\n{line}" for line in scheduling_lines(r))
                 for r in verdict.outcome.steps)
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)

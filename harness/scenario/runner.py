@@ -28,6 +28,7 @@ from harness.scenario.outcome import (
 )
 from harness.scenario.stale import StaleFieldTracker
 from harness.scenario.steps.base import Step
+from harness.scenario.why import explain_scheduling
 
 T = TypeVar("T")
 
@@ -87,6 +88,7 @@ class StepRunner:
         result.allocations = self._allocations(migrations)
         result.capacities = self.cloud.capacities()
         result.trace = self.cloud.trace_since(mark)
+        result.scheduling = tuple(self.cloud.scheduling_since(mark))
         specs_before, self._specs = self._specs, {
             i: self.cloud.request_spec(server_id) for i, server_id in self._made()}
         failed = result.error_class is not None or (result.api_status or 0) >= 400
@@ -95,7 +97,8 @@ class StepRunner:
             [s.index for s in result.servers] if failed else []),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
             *self.groups.explain_lost_group(result),
-            *step.explain(result), *_unexpected_api_error(result))
+            *step.explain(result), *explain_scheduling(result),
+            *_unexpected_api_error(result))
         return result
 
     # What steps act on

@@ -98,6 +98,33 @@ def test_a_failed_move_is_seen_in_its_terminal_state_not_at_a_timeout(injected_o
                 assert result.step.ACTION == "rebuild", scenario.id
 
 
+def test_novas_verdicts_carry_the_reason_its_filter_logged(nova_outcomes):
+    # Step 4 creates a server while host1's service is forced down: placement still
+    # offers host1 (a down compute cannot mark its provider disabled), and Nova's
+    # ComputeFilter logs that it has not been heard from.
+    outcome = nova_outcomes["resource_tracker/evacuated_host_recounts_when_it_restarts"]
+    [call] = outcome.steps[3].scheduling
+    assert call.passes[0].filters[0].name == "ComputeFilter"
+    assert call.passes[0].filters[0].removed == {"host1": "service down"}
+
+
+def test_explain_prints_novas_verdicts():
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["explain", "--backend", "nova", "--inject", "pike-16.0.0", "--step", "2",
+                     str(SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml")])
+    assert code == 1
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ("FAIL bug_1718455/live_migrate_to_other_host on the nova backend "
+                        "with scheduler installed Nova + pike-16.0.0")
+    assert lines[2] == ("  select_destinations #1: 1 instance(s) asked; "
+                        "RequestSpec.num_instances = 2; 2 host(s) required, 1 selected")
+    # The other host, whichever server 0 went to: the two are alike.
+    assert ("    placement offered: host1" in lines) != ("    placement offered: host2" in lines)
+    assert "    raised NoValidHost: No valid host was found. There are not enough hosts " \
+           "available." in lines
+
+
 def test_the_pike_failure_is_explained_from_novas_log(injected_outcomes):
     outcome = injected_outcomes["pike-16.0.0", "bug_1718455/live_migrate_to_other_host"]
     assert any("bug #1718455" in line for line in outcome.steps[-1].explanation)
@@ -146,7 +173,9 @@ def _process_state() -> dict[str, object]:
     import threading
 
     import nova.virt.fake
-    from nova import conf
+    from nova import conf, filters, weights
+    from nova.scheduler import filters as host_filters
+    from nova.scheduler import host_manager, manager
 
     cfg = conf.CONF
     return {
@@ -161,6 +190,15 @@ def _process_state() -> dict[str, object]:
                     tuple(cfg.filter_scheduler.enabled_filters),
                     cfg.oslo_policy.enforce_new_defaults),
         "threads": threading.active_count(),
+        # The verdicts' hooks (harness.backends.nova.scheduling), undone with the cloud.
+        "scheduler methods": (
+            manager.SchedulerManager.__dict__["select_destinations"],
+            host_manager.HostManager.__dict__["get_host_states_by_uuids"],
+            host_manager.HostManager.__dict__["get_filtered_hosts"],
+            filters.BaseFilterHandler.__dict__["get_filtered_objects"],
+            filters.BaseFilter.__dict__["filter_all"],
+            host_filters.BaseHostFilter.__dict__["_filter_one"],
+            weights.BaseWeightHandler.__dict__["get_weighed_objects"]),
     }
 
 

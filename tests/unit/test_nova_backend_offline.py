@@ -4,12 +4,14 @@ source rebuild, the environment checks, and the CLI's refusals."""
 import importlib
 import importlib.metadata
 import importlib.util
+import logging
 import sys
 from pathlib import Path
 
 import pytest
 
 from harness.backends.nova import environment
+from harness.backends.nova.logs import filter_reason, weigher_scores
 from harness.cli import main
 from harness.inject import KNOWN_BUGS, Injection, InjectionError, _rebuild
 
@@ -151,3 +153,35 @@ def test_the_settle_timeout_is_read_from_the_environment(monkeypatch):
     assert _settle_seconds() == 42.5
     monkeypatch.delenv("HARNESS_NOVA_SETTLE_SECONDS")
     assert _settle_seconds() == 10.0
+
+
+# Nova's scheduler log, read back for the verdicts (harness.backends.nova.logs): the
+# lines below are Nova 34's, as its filters and weight handler format them.
+
+def _records(*messages: str) -> list[logging.LogRecord]:
+    return [logging.LogRecord("nova", logging.DEBUG, "", 0, m, None, None) for m in messages]
+
+
+def test_the_compute_filter_s_log_lines_become_the_reasons_the_fake_cloud_gives():
+    state = "(host2, host2) ram: 7680MB disk: 0MB io_ops: 0 instances: 0, allocation_candidates: 1"
+    assert filter_reason(_records(f"{state} is disabled, reason: None")) == "service disabled"
+    assert filter_reason(_records(f"{state} has not been heard from in a while")) == (
+        "service down")
+
+
+def test_a_group_filter_s_check_line_is_no_reason():
+    assert filter_reason(_records(
+        "Group anti-affinity: check if the number of servers from group 6b1f on host "
+        "host1 is less than 1.")) is None
+
+
+def test_weigher_scores_are_read_from_the_weight_handler_s_score_lines():
+    records = _records(
+        "RAMWeigher: raw weights {('host1', 'host1'): 7168, ('host2', 'host2'): 7680}",
+        "RAMWeigher: score (multiplier * weight) {('host1', 'host1'): '1.0 * "
+        "0.9333333333333333', ('host2', 'host2'): '1.0 * 1.0'}",
+        "IoOpsWeigher: score (multiplier * weight) {('host1', 'host1'): '-1.0 * 1.0', "
+        "('host2', 'host2'): '-1.0 * 0'}")
+    assert weigher_scores(records) == {
+        "host1": [("RAMWeigher", 0.9333333333333333), ("IoOpsWeigher", -1.0)],
+        "host2": [("RAMWeigher", 1.0)]}

@@ -23,15 +23,15 @@ from harness.backends.base import (
     request_spec_state,
 )
 from harness.backends.nova import environment
+from harness.backends.nova.logs import HOST_COUNTS, NO_CANDIDATES
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.faults import FaultPoint, set_fault
 from harness.inject import bug_injection
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
+from harness.verdicts import SchedulingCall
 
 _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
-_HOSTS = re.compile(r"There are (\d+) hosts available but (\d+) instances requested")
-_NO_CANDIDATES = "Got no allocation candidates from the Placement API"
 # The host manager's account of ignore_hosts and force_hosts (nova/scheduler/host_manager.py).
 _IGNORED = re.compile(r"Host filter ignoring hosts: (.*)")
 _FORCED = re.compile(r"Host filter forcing available hosts to (.*)"
@@ -122,6 +122,9 @@ class NovaCloudHandle:
         return "\n".join(f"{r.levelname:7} [{r.name}] {r.getMessage()}{_raised(r)}"
                          for r in self._records(mark) if not _is_observation(r))
 
+    def scheduling_since(self, mark: int) -> list[SchedulingCall]:
+        return [call for position, call in self.cloud.scheduling.calls if position >= mark]
+
     def explain_since(self, mark: int) -> list[str]:
         """Nova's scheduler logs the numbers behind a NoValidHost, and oslo.messaging
         what a service raised; say what they mean."""
@@ -147,10 +150,10 @@ class NovaCloudHandle:
                 ignored = _host_list(match.group(1))
             elif match := _FORCED.search(message):
                 forced = _host_list(next(g for g in match.groups() if g))
-            elif _NO_CANDIDATES in message:
+            elif NO_CANDIDATES in message:
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler", SchedulingFacts(no_candidates=True)))
-            elif match := _HOSTS.search(message):
+            elif match := HOST_COUNTS.search(message):
                 persisted = self.request_spec(uuids[0]).num_instances if uuids else None
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler",

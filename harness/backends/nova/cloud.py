@@ -38,6 +38,7 @@ from nova.tests.functional import integrated_helpers
 from nova.tests.unit import fake_network
 from nova.virt import fake as fake_virt
 
+from harness.backends.nova.scheduling import SchedulingRecorder
 from harness.fixtures import OTHER_PROJECT
 
 # Nova's functional tests put a log handler on the root logger; outside a
@@ -143,6 +144,9 @@ class NovaCloud(fixtures.Fixture):
             logger = logging.getLogger(name)
             logger.addHandler(self.log)
             self.addCleanup(logger.removeHandler, self.log)
+        # Before the scheduler starts: its RPC server keeps the methods it looks up.
+        self.scheduling = SchedulingRecorder(lambda: len(self.log.records))
+        self.scheduling.install(case)
 
     def _run_case_cleanups(self) -> None:
         """Run the TestCase's cleanups, last first, as testtools would after a test."""

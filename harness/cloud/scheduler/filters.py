@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.cloud.objects import RequestSpec
 from harness.cloud.scheduler.utils import request_is_rebuild
+from harness.verdicts import SERVICE_DISABLED, SERVICE_DOWN
 
 if TYPE_CHECKING:
     from harness.cloud.scheduler.host_manager import HostState
@@ -20,9 +21,20 @@ if TYPE_CHECKING:
 class BaseHostFilter:
     # Whether the filter also checks a rebuild with a new image (the host stays).
     RUN_ON_REBUILD = False
+    # A filter whose answer cannot change within a request runs for its first
+    # instance only, as in Nova (nova.filters.BaseFilter.run_filter_for_index).
+    run_filter_once_per_request = False
 
     def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
         raise NotImplementedError
+
+    def reason(self, host_state: HostState, spec_obj: RequestSpec) -> str | None:
+        """Why host_passes refused the host, as Nova's filter logs it (in
+        harness.verdicts' words); None where Nova's logs no reason."""
+        return None
+
+    def run_filter_for_index(self, index: int) -> bool:
+        return not (self.run_filter_once_per_request and index > 0)
 
     def filter_all(self, hosts: Iterable[HostState], spec_obj: RequestSpec) -> list[HostState]:
         if not self.RUN_ON_REBUILD and request_is_rebuild(spec_obj):
@@ -33,8 +45,36 @@ class BaseHostFilter:
 class ComputeFilter(BaseHostFilter):
     """Only hosts whose compute service is up and enabled."""
 
+    run_filter_once_per_request = True
+
     def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
         return host_state.service_up and not host_state.service_disabled
+
+    def reason(self, host_state: HostState, spec_obj: RequestSpec) -> str | None:
+        # Nova checks (and logs) disabled before down.
+        return SERVICE_DISABLED if host_state.service_disabled else SERVICE_DOWN
+
+
+class ComputeCapabilitiesFilter(BaseHostFilter):
+    """Hosts whose capabilities satisfy the flavor's extra specs. The harness's
+    flavors have none, so every host passes, as in Nova; it is here so that the
+    filters run, and show in a trace, as Nova's default list has them."""
+
+    run_filter_once_per_request = True
+
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        return True
+
+
+class ImagePropertiesFilter(BaseHostFilter):
+    """Hosts that support the image's architecture, hypervisor type and mode. The
+    harness's images have no such properties, so every host passes, as in Nova."""
+
+    RUN_ON_REBUILD = True
+    run_filter_once_per_request = True
+
+    def host_passes(self, host_state: HostState, spec_obj: RequestSpec) -> bool:
+        return True
 
 
 class ServerGroupAntiAffinityFilter(BaseHostFilter):
@@ -63,7 +103,8 @@ class ServerGroupAffinityFilter(BaseHostFilter):
 
 
 FILTERS: dict[str, type[BaseHostFilter]] = {
-    cls.__name__: cls for cls in (ComputeFilter, ServerGroupAntiAffinityFilter,
+    cls.__name__: cls for cls in (ComputeFilter, ComputeCapabilitiesFilter,
+                                  ImagePropertiesFilter, ServerGroupAntiAffinityFilter,
                                   ServerGroupAffinityFilter)
 }
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import verdicts
 from harness.cloud.conf import Config
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
@@ -96,6 +97,9 @@ class HostManager:
         self.config = config
         self.enabled_filters = [filters.get_filter(name) for name in config.enabled_filters]
         self.weighers = weights.get_weighers(config.weight_multipliers)
+        # The record of the select_destinations call being handled, which the
+        # scheduler sets: what each pass of filters and weighers decides goes there.
+        self.call: verdicts.SchedulingCall | None = None
 
     def get_host_states_by_uuids(
         self, context: RequestContext, compute_uuids: list[str] | None, spec_obj: RequestSpec
@@ -118,27 +122,61 @@ class HostManager:
     def get_filtered_hosts(
         self, hosts: Iterable[HostState], spec_obj: RequestSpec, index: int = 0
     ) -> list[HostState]:
+        hosts = list(hosts)
+        # Recorded whether or not a call is, so the code below has one path.
+        sort_pass = verdicts.SortPass(index, tuple(h.host for h in hosts))
+        if self.call is not None:
+            self.call.passes.append(sort_pass)
+
+        def check(name: str, kept: list[HostState]) -> list[HostState]:
+            verdict = verdicts.narrowed(name, hosts, kept)
+            if verdict is not None:
+                sort_pass.checks.append(verdict)
+            return kept
+
         requested = spec_obj.requested_destination
         if requested is not None and requested.host:
-            hosts = [h for h in hosts if h.host == requested.host
-                     and (not requested.node or h.nodename == requested.node)]
+            hosts = check(verdicts.REQUESTED_DESTINATION, [
+                h for h in hosts if h.host == requested.host
+                and (not requested.node or h.nodename == requested.node)])
         ignore_hosts = [h.lower() for h in spec_obj.ignore_hosts or []]
         force_hosts = [h.lower() for h in spec_obj.force_hosts or []]
         force_nodes = spec_obj.force_nodes or []
-        hosts = [h for h in hosts if h.host.lower() not in ignore_hosts]
+        if ignore_hosts:
+            hosts = check(verdicts.IGNORE_HOSTS,
+                          [h for h in hosts if h.host.lower() not in ignore_hosts])
+            if not hosts:
+                sort_pass.filtered = False
+                return []
         if force_hosts:
-            hosts = [h for h in hosts if h.host.lower() in force_hosts]
+            hosts = check(verdicts.FORCE_HOSTS,
+                          [h for h in hosts if h.host.lower() in force_hosts])
         if force_nodes:
-            hosts = [h for h in hosts if h.nodename in force_nodes]
+            hosts = check(verdicts.FORCE_NODES, [h for h in hosts if h.nodename in force_nodes])
         check_type = spec_obj.scheduler_hints.get("_nova_check_type")
         if (force_hosts or force_nodes) and not check_type:
             # Forcing a host or node skips the filters, as in Nova.
+            sort_pass.filtered = False
             return hosts
         for host_filter in self.enabled_filters:
-            hosts = host_filter.filter_all(hosts, spec_obj)
+            if not host_filter.run_filter_for_index(index):
+                continue
+            passed = host_filter.filter_all(hosts, spec_obj)
+            kept = {id(h) for h in passed}
+            sort_pass.filters.append(verdicts.FilterVerdict(type(host_filter).__name__, {
+                h.host: host_filter.reason(h, spec_obj) for h in hosts if id(h) not in kept}))
+            hosts = passed
+            # Nova stops at the first filter that leaves no host.
+            if not hosts:
+                break
         return hosts
 
     def get_weighed_hosts(
         self, hosts: list[HostState], spec_obj: RequestSpec
     ) -> list[weights.WeighedHost]:
-        return weights.weigh(self.weighers, hosts, spec_obj)
+        weighed = weights.weigh(self.weighers, hosts, spec_obj)
+        if self.call is not None and self.call.passes:
+            self.call.passes[-1].weighed = [
+                verdicts.HostWeight(w.obj.host, w.weight, tuple(sorted(w.scores.items())))
+                for w in weighed]
+        return weighed

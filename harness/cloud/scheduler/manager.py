@@ -25,6 +25,7 @@ from harness.cloud.rpc import RPCClient, Trace
 from harness.cloud.scheduler import utils
 from harness.cloud.scheduler.client import SchedulerReportClient
 from harness.cloud.scheduler.host_manager import HostManager, HostState
+from harness.verdicts import SchedulingCall
 
 
 class SchedulerManager:
@@ -48,6 +49,9 @@ class SchedulerManager:
         return_alternates: bool = False,
     ) -> list[list[Selection]]:
         """Return, for each instance UUID, its claimed Selection plus alternates."""
+        call = self.host_manager.call = SchedulingCall(
+            len(instance_uuids or []), spec_obj.num_instances,
+            alternates=return_alternates and return_objects)
         self.trace.note(
             f"asked to place {len(instance_uuids or [])} instance(s); "
             f"RequestSpec.num_instances={spec_obj.num_instances}",
@@ -55,7 +59,30 @@ class SchedulerManager:
             spec_num_instances=spec_obj.num_instances,
             forced_hosts=tuple(spec_obj.force_hosts or ()),
             ignored_hosts=tuple(spec_obj.ignore_hosts or ()),
+            scheduling=call,
         )
+        try:
+            selections = self._find_destinations(
+                context, spec_obj, instance_uuids, return_objects, return_alternates)
+        except Exception as exc:
+            call.error, call.error_message = type(exc).__name__, str(exc)
+            raise
+        finally:
+            self.host_manager.call = None
+        call.selections = [(s[0].service_host, tuple(a.service_host for a in s[1:]))
+                           for s in selections]
+        return selections
+
+    def _find_destinations(
+        self,
+        context: RequestContext,
+        spec_obj: RequestSpec,
+        instance_uuids: list[str],
+        return_objects: bool,
+        return_alternates: bool,
+    ) -> list[list[Selection]]:
+        """select_destinations but for its record: the placement query, then _schedule
+        (not Nova's _select_destinations, which only adds notifications)."""
         alloc_reqs_by_rp_uuid: dict[str, list[dict[str, Any]]] | None = None
         provider_summaries: dict[str, Any] | None = None
         allocation_request_version: str | None = None
@@ -70,6 +97,8 @@ class SchedulerManager:
             if not alloc_reqs:
                 self.trace.note("placement returned no allocation candidates",
                                 allocation_candidates=0)
+                if self.host_manager.call is not None:
+                    self.host_manager.call.no_candidates = True
                 raise exception.NoValidHost(reason="")
             alloc_reqs_by_rp_uuid = collections.defaultdict(list)
             for ar in alloc_reqs:
@@ -192,6 +221,9 @@ class SchedulerManager:
             selected_hosts=len(hosts),
             required_count=required_count,
         )
+        if self.host_manager.call is not None:
+            self.host_manager.call.selected = len(hosts)
+            self.host_manager.call.required = required_count
         if len(hosts) == required_count:
             return
         if claimed_uuids:
@@ -269,5 +301,9 @@ class SchedulerManager:
     ) -> list[HostState]:
         """The hosts placement offered; every host when placement was not asked."""
         compute_uuids = None if provider_summaries is None else list(provider_summaries)
-        return list(self.host_manager.get_host_states_by_uuids(
+        states = list(self.host_manager.get_host_states_by_uuids(
             context, compute_uuids, spec_obj))
+        if self.host_manager.call is not None:
+            self.host_manager.call.offered = tuple(s.host for s in states)
+            self.host_manager.call.placement = compute_uuids is not None
+        return states

@@ -12,7 +12,7 @@ order, as in Nova.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from harness.cloud.objects import RequestSpec
@@ -60,17 +60,20 @@ MULTIPLIER_OPTIONS: dict[str, str] = {
 class WeighedHost:
     obj: HostState
     weight: float
+    # Each weigher's share of the weight (multiplier * normalized value), by name,
+    # those not 0: what a trace shows.
+    scores: dict[str, float] = field(default_factory=dict)
 
 
-# A weigher as configured: its raw value, minval and multiplier.
-Weigher = tuple[RawWeigher, float | None, float]
+# A weigher as configured: its name, raw value, minval and multiplier.
+Weigher = tuple[str, RawWeigher, float | None, float]
 
 
 def get_weighers(multipliers: dict[str, float]) -> list[Weigher]:
     unknown = set(multipliers) - set(RAW_WEIGHERS)
     if unknown:
         raise ValueError(f"unknown weighers {sorted(unknown)}; known: {sorted(RAW_WEIGHERS)}")
-    return [(*RAW_WEIGHERS[name], m) for name, m in multipliers.items()]
+    return [(name, *RAW_WEIGHERS[name], m) for name, m in multipliers.items()]
 
 
 def normalize(values: list[float], minval: float | None = 0.0) -> list[float]:
@@ -85,11 +88,20 @@ def normalize(values: list[float], minval: float | None = 0.0) -> list[float]:
 
 def weigh(weighers: list[Weigher], hosts: list[HostState], spec_obj: RequestSpec
           ) -> list[WeighedHost]:
-    if not hosts:
-        return []
-    totals = [0.0] * len(hosts)
-    for raw, minval, multiplier in weighers:
-        for i, value in enumerate(normalize([raw(h, spec_obj) for h in hosts], minval)):
-            totals[i] += multiplier * value
-    weighed = [WeighedHost(h, w) for h, w in zip(hosts, totals, strict=True)]
+    weighed = [WeighedHost(h, 0.0) for h in hosts]
+    # Nova's BaseWeightHandler does not weigh a lone host: its weight stays 0.
+    if len(weighed) <= 1:
+        return weighed
+    for name, raw, minval, multiplier in weighers:
+        values = [raw(h, spec_obj) for h in hosts]
+        if minval is not None:
+            # nova.weights.BaseWeigher.weigh_objects: no value below minval, so a
+            # host whose free disk went negative weighs as an empty one.
+            values = [max(v, minval) for v in values]
+        values = normalize(values, minval)
+        for host, value in zip(weighed, values, strict=True):
+            score = multiplier * value
+            host.weight += score
+            if score:
+                host.scores[name] = score
     return sorted(weighed, key=lambda w: w.weight, reverse=True)

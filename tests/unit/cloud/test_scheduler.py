@@ -180,6 +180,8 @@ def test_the_scheduler_notes_the_numbers_behind_its_decision():
     with CloudFixture() as cloud:
         select(cloud, request_spec(num_instances=2), [uuid_n(1)])
         [hop] = hops(cloud, "select_destinations")
+        call = hop.facts.pop("scheduling")
+        assert (call.asked, call.num_instances, call.selected, call.required) == (1, 2, 1, 1)
         assert hop.facts == {"requested_instances": 1, "spec_num_instances": 2,
                              "forced_hosts": (), "ignored_hosts": (),
                              "selected_hosts": 1, "required_count": 1}

@@ -276,3 +276,68 @@ def test_one_job_runs_here_with_the_given_backends():
     backends = Backends()
     seen = list(in_order(lambda b, item: (b, item), [1, 2], backends, jobs=1))
     assert seen == [(backends, 1), (backends, 2)]
+
+
+# explain
+
+
+def test_explain_prints_each_step_s_select_destinations_calls(tmp_path, capsys):
+    code, out, _ = run(capsys, "explain", str(write(tmp_path / "moves.toml", MOVES)))
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "PASS moves on the fake backend with scheduler fixed"
+    assert lines[1].startswith("step 1: create 2 x small in one request")
+    assert lines[2] == ("  select_destinations #1: 2 instance(s) asked; "
+                        "RequestSpec.num_instances = 2; 2 host(s) required, 2 selected")
+    assert "    placement offered: host1, host2" in lines
+    assert "    for instance 2 of 2:" in lines
+
+
+def test_explain_of_one_failing_step_prints_its_calls_and_mismatches(tmp_path, capsys):
+    code, out, _ = run(capsys, "explain", "--step", "2", "--scheduler", "pike-16.0.0",
+                       str(write(tmp_path / "moves.toml", MOVES)))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "FAIL moves on the fake backend with scheduler pike-16.0.0"
+    assert lines[1].startswith("step 2: live-migrate server 0")
+    assert lines[2] == ("  select_destinations #1: 1 instance(s) asked; "
+                        "RequestSpec.num_instances = 2; 2 host(s) required, 1 selected")
+    assert "    raised NoValidHost: No valid host was found. There are not enough hosts " \
+           "available." in lines
+    assert any(line.startswith("  error: expected none, observed NoValidHost") for line in lines)
+    assert not any(line.startswith("step 1") for line in lines)
+
+
+def test_explain_with_an_injected_bug_runs_it(tmp_path, capsys):
+    code, out, _ = run(capsys, "explain", "--inject", "pike-16.0.0",
+                       str(write(tmp_path / "moves.toml", MOVES)))
+    assert code == 1
+    assert out.splitlines()[0] == ("FAIL moves on the fake backend with scheduler "
+                                   "fixed + pike-16.0.0")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--step", "3"], "--step 3: moves has 2 step(s)"),
+    (["--scheduler", "nope"], "--scheduler: unknown scheduler 'nope'"),
+    (["--backend", "nova", "--scheduler", "pike-16.0.0"], "the nova backend runs"),
+])
+def test_explain_refuses_bad_input_and_runs_nothing(tmp_path, capsys, argv, message):
+    code, out, err = run(capsys, "explain", str(write(tmp_path / "moves.toml", MOVES)), *argv)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_explain_takes_one_scenario_file_not_a_directory(tmp_path, capsys):
+    write(tmp_path / "moves.toml", MOVES)
+    code, out, err = run(capsys, "explain", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path}: not a scenario file" in err
+    assert out == ""
+
+
+@pytest.mark.parametrize("step", ["0", "two"])
+def test_explain_s_step_must_be_a_step_number(tmp_path, capsys, step):
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", str(write(tmp_path / "moves.toml", MOVES)), "--step", step])
+    assert exit_.value.code == 2

@@ -17,6 +17,7 @@ from harness.scenario.outcome import (
     StepOutcome,
 )
 from harness.scenario.steps import CreateStep, LiveMigrateStep
+from harness.verdicts import FilterVerdict, HostWeight, SchedulingCall
 from tests.unit.scenario.builders import SCENARIO, SMALL
 
 CREATE = CreateStep(index=0, expect=Expect(), actor="admin", flavor="small", count=2)
@@ -100,3 +101,71 @@ def test_a_different_provider_capacity_is_a_difference():
     [difference] = diff(left, right)
     assert (difference.step, difference.what) == (0, "capacity of host2")
     assert (difference.left["MEMORY_MB"], difference.right["MEMORY_MB"]) == (7680, 8192)
+
+
+def moved_by(removed: dict, offered=("host1", "host2"), weights=(("host2", 0.0),),
+             selected="host2") -> SchedulingCall:
+    """The live migration's select_destinations call, as a backend records it."""
+    call = SchedulingCall(asked=1, num_instances=2, alternates=False, offered=offered,
+                          selected=1, required=1, selections=[(selected, ())])
+    sort_pass = call.start_pass(0, offered)
+    sort_pass.checks = [FilterVerdict("RequestSpec.ignore_hosts", {"host1": None})]
+    sort_pass.filters = [FilterVerdict("ComputeFilter", removed)]
+    sort_pass.weighed = [HostWeight(h, w) for h, w in weights]
+    return call
+
+
+def with_call(o: Outcome, call: SchedulingCall) -> Outcome:
+    o.steps[1].scheduling = (call,)
+    return o
+
+
+def test_the_same_verdicts_have_no_differences_up_to_renaming():
+    left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
+    right = with_call(outcome("host2", "host1", "host1"), moved_by(
+        {}, offered=("host2", "host1"), weights=(("host1", 0.0),), selected="host1"))
+    right.steps[1].scheduling[0].passes[0].checks[0].removed = {"host2": None}
+    assert diff(left, right) == []
+
+
+def test_a_filter_verdict_only_one_side_has_is_a_difference():
+    left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
+    right = with_call(outcome("host1", "host2", "host2"), moved_by({"host3": "service down"}))
+    [difference] = diff(left, right)
+    assert difference.what == "select_destinations #1 pass 1 ComputeFilter"
+    assert (difference.left, difference.right) == ({}, {"host3": "service down"})
+
+
+def test_weights_are_compared_rounded_and_scores_by_weigher():
+    left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
+    right = with_call(outcome("host1", "host2", "host2"), moved_by({}))
+    right.steps[1].scheduling[0].passes[0].weighed = [HostWeight("host2", 1e-9)]
+    assert diff(left, right) == []
+    right.steps[1].scheduling[0].passes[0].weighed = [
+        HostWeight("host2", 0.0, (("RAMWeigher", 1.0), ("IoOpsWeigher", -1.0)))]
+    [difference] = diff(left, right)
+    assert difference.what == "select_destinations #1 pass 1 weighed"
+
+
+def test_a_missing_call_is_a_difference():
+    left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
+    right = outcome("host1", "host2", "host2")
+    assert {"select_destinations calls", "select_destinations #1 selected"} <= {
+        d.what for d in diff(left, right)}
+
+
+def test_hosts_alike_that_no_server_uses_are_renamed_too():
+    # Four hosts alike: the servers on host1 and host2 in one outcome, on host3 and
+    # host4 in the other. The verdicts also name the two hosts nothing used, which
+    # must not take the names the used ones were given.
+    four = dataclasses.replace(SCENARIO, cloud=CloudDef(
+        hosts=tuple(HostDef(f"host{i}") for i in range(1, 5)),
+        flavors=(FlavorDef("small", 1, 512, 1),)))
+    hosts = ("host1", "host2", "host3", "host4")
+    left = with_call(outcome("host1", "host2", "host2", four), moved_by(
+        {}, offered=hosts, weights=(("host3", 2.0), ("host4", 2.0), ("host2", 1.0))))
+    right = with_call(outcome("host3", "host4", "host4", four), moved_by(
+        {}, offered=hosts, weights=(("host1", 2.0), ("host2", 2.0), ("host4", 1.0)),
+        selected="host4"))
+    right.steps[1].scheduling[0].passes[0].checks[0].removed = {"host3": None}
+    assert diff(left, right) == []

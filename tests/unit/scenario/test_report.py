@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness.scenario.outcome import MigrationState
-from harness.scenario.report import HumanReport, failure_text, write_junit
+from harness.scenario.report import HumanReport, explain_text, failure_text, write_junit
+from harness.verdicts import SchedulingCall
 from tests.unit.scenario.builders import (
     SCENARIO,
     create,
@@ -130,6 +131,32 @@ def test_junit_system_out_holds_the_trace_of_every_step(tmp_path):
     out = ET.parse(path).getroot().find("testsuite/testcase/system-out").text
     assert "step 1: create 1 x small in one request: server 0 on host1" in out
     assert CREATE_TRACE in out and MOVE_TRACE in out
+
+
+def test_junit_system_out_holds_every_select_destinations_call(tmp_path):
+    judged = failing()
+    record = SchedulingCall(asked=1, num_instances=2, alternates=False, offered=("host2",),
+                            selected=1, required=2, error="NoValidHost",
+                            error_message="No valid host was found.")
+    judged.outcome.steps[1].scheduling = (record,)
+    path = tmp_path / "junit.xml"
+    write_junit(path, [judged], "fake", "fixed")
+
+    out = ET.parse(path).getroot().find("testsuite/testcase/system-out").text
+    assert (f"{MOVE_TRACE}\nselect_destinations #1: 1 instance(s) asked; RequestSpec."
+            "num_instances = 2; 2 host(s) required, 1 selected\n  placement offered: host2\n"
+            "  raised NoValidHost: No valid host was found.") in out
+
+
+def test_explain_text_prints_each_step_s_calls_and_what_it_did_not_meet():
+    text = explain_text(failing())
+    assert text.splitlines() == [
+        "step 1: create 1 x small in one request: server 0 on host1",
+        "  no select_destinations call",
+        "step 2: live-migrate server 0 to @other (host2)",
+        "  no select_destinations call",
+        "  error: expected none, observed NoValidHost: No valid host was found."]
+    assert explain_text(failing(), step=1).splitlines() == text.splitlines()[:2]
 
 
 def test_a_failed_junit_write_leaves_the_previous_report_untouched(tmp_path, monkeypatch):
