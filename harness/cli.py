@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from harness.backends import BACKENDS
-from harness.backends.base import Backend, BackendUnavailable
+from harness.backends.base import Backend, BackendUnavailable, NotApplicable
 from harness.cloud.scheduler.drivers import (
     BUILTIN_SCHEDULERS,
     DEFAULT_SCHEDULER,
@@ -171,6 +171,9 @@ def run_and_check(scenario: Scenario, backend: Backend, scheduler: str) -> Verdi
         return check(run_scenario(scenario, backend, scheduler))
     except BackendUnavailable as exc:
         raise UsageError(str(exc)) from exc
+    except NotApplicable as exc:
+        return Verdict(scenario, None, not_applicable=str(exc),
+                       seconds=time.perf_counter() - started)
     except Exception:
         return Verdict(scenario, None, error=traceback.format_exc(),
                        seconds=time.perf_counter() - started)
@@ -241,7 +244,7 @@ def _compare_task(backends: Backends, scenario: Scenario) -> _Comparison:
     fake = run_and_check(scenario, _prepared(backends, "fake"), DEFAULT_SCHEDULER)
     nova = run_and_check(scenario, _prepared(backends, "nova"), DEFAULT_SCHEDULER)
     other_ties = None
-    if fake.error is None and nova.error is None:
+    if fake.error is None and nova.error is None and nova.not_applicable is None:
         other_ties = run_scenario(scenario, backends.get("fake", reverse_ties=True),
                                   DEFAULT_SCHEDULER)
     return _Comparison(fake, nova, other_ties)
@@ -255,16 +258,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
     injected = f" + {args.inject}" if args.inject else ""
     print(f"Comparing {len(scenarios)} scenario(s): fake cloud{injected} vs installed "
           f"Nova{injected}", flush=True)
-    differing = 0
+    differing = not_applicable = 0
     try:
         for left, right, other_ties in in_order(_compare_task, scenarios, backends,
                                                 args.jobs or _cpus()):
             differing += _report_comparison(left.scenario, left, right, other_ties)
+            not_applicable += right.not_applicable is not None
     except WorkerDied as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing} the same on both, "
-          f"{differing} different")
+    print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing - not_applicable} the "
+          f"same on both, {differing} different"
+          + (f", {not_applicable} not applicable on this Nova" if not_applicable else ""))
     return EXIT_OK if not differing else EXIT_FAILED
 
 
@@ -276,6 +281,10 @@ def _report_comparison(scenario: Scenario, left: Verdict, right: Verdict,
     if broken:
         print(f"ERROR {scenario.id}\n" + "\n".join(broken), flush=True)
         return True
+    if right.not_applicable is not None:
+        # Nothing to compare: that Nova cannot run it (not a difference of the fake cloud).
+        print(f"N/A {scenario.id}  ({right.not_applicable})", flush=True)
+        return False
     assert left.outcome is not None and right.outcome is not None and other_ties is not None
     # Nova breaks a weight tie at random: an outcome that changes with the tie is
     # the scenario's problem, not the fake cloud's, and is reported as such.

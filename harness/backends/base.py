@@ -28,6 +28,12 @@ class BackendUnavailable(Exception):
     """The backend cannot run here (missing dependency, unsupported request)."""
 
 
+class NotApplicable(Exception):
+    """This scenario asks for what the backend's release does not have (a microversion
+    newer than its API's): a real difference of that release, reported as such rather
+    than as a failure. The message says what is missing."""
+
+
 class CloudHandle(Protocol):
     admin_api: Any
     api: Any

@@ -42,6 +42,9 @@ class Verdict:
     # Set when the run itself broke (a crash in the backend or the harness).
     error: str | None = None
     seconds: float = 0.0
+    # Set when the backend's release cannot run the scenario (the reason): neither
+    # passed nor failed, and not counted against the run.
+    not_applicable: str | None = None
 
     @property
     def passed(self) -> bool:

@@ -77,6 +77,9 @@ class HumanReport:
                     f"with scheduler {scheduler}")
 
     def scenario(self, verdict: Verdict) -> None:
+        if verdict.not_applicable is not None:
+            self._write(f"N/A  {verdict.scenario.id}  ({verdict.not_applicable})")
+            return
         status = ("ERROR" if verdict.error is not None else
                   "PASS" if verdict.passed else "FAIL")
         self._write(f"{status} {verdict.scenario.id}  ({len(verdict.scenario.steps)} steps, "
@@ -100,8 +103,10 @@ class HumanReport:
 
     def finish(self, verdicts: list[Verdict]) -> None:
         failed = [v for v in verdicts if not v.passed]
-        self._write(f"{len(verdicts)} scenario(s): {len(verdicts) - len(failed)} passed, "
-                    f"{len(failed)} failed")
+        skipped = sum(v.not_applicable is not None for v in verdicts)
+        self._write(f"{len(verdicts)} scenario(s): {len(verdicts) - len(failed) - skipped} "
+                    f"passed, {len(failed)} failed"
+                    + (f", {skipped} not applicable" if skipped else ""))
 
     def _write(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -115,6 +120,7 @@ def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: st
         "tests": str(len(verdicts)),
         "failures": str(sum(not v.passed and v.error is None for v in verdicts)),
         "errors": str(sum(v.error is not None for v in verdicts)),
+        "skipped": str(sum(v.not_applicable is not None for v in verdicts)),
         "time": f"{sum(v.seconds for v in verdicts):.3f}",
     })
     ET.SubElement(ET.SubElement(suite, "properties"), "property",
@@ -128,7 +134,9 @@ def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: st
             "file": str(scenario.path),
             "time": f"{verdict.seconds:.3f}",
         })
-        if verdict.error is not None:
+        if verdict.not_applicable is not None:
+            ET.SubElement(case, "skipped", {"message": verdict.not_applicable})
+        elif verdict.error is not None:
             error = ET.SubElement(case, "error", {"message": verdict.error.splitlines()[-1],
                                                   "type": "RunBroke"})
             error.text = verdict.error

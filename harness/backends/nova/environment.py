@@ -52,6 +52,11 @@ def prepare() -> None:
             os.environ[PASTE_ENV] = str(paste)
 
 
+def nova_version() -> str:
+    """The installed Nova's version (a source checkout says what pbr makes of it)."""
+    return importlib.metadata.version("nova")
+
+
 def api_paste_config() -> Path | None:
     """Where the installed api-paste.ini is, when Nova would not find it itself."""
     spec = importlib.util.find_spec("nova")
