@@ -2,7 +2,7 @@
 the cheap check of the injections on one Nova release (tox -e functional-nova-<release>),
 where tests/nova runs the whole catalogue once per bug.
 
-    python -m tests.nova.injections [-j N] [BUG ...]
+    python -m tests.nova.injections [-j N] [--per-bug N] [BUG ...]
 
 For each bug: APPLIED when every scenario tagged with it fails with "why" naming the
 bug; REFUSED when the release's code does not hold the expression the injection
@@ -29,9 +29,10 @@ def _caught(verdict: Verdict, bug: KnownBug) -> bool:
     return any(f"bug #{bug.number}" in line for line in why)
 
 
-def check_bug(bug: KnownBug, jobs: int) -> tuple[str, str]:
-    """(APPLIED, REFUSED or MISSED, the detail) for one bug on the installed Nova."""
-    tagged = [s for s in SHIPPED if bug.number in s.bugs]
+def check_bug(bug: KnownBug, jobs: int, per_bug: int | None = None) -> tuple[str, str]:
+    """(APPLIED, REFUSED or MISSED, the detail) for one bug on the installed Nova, on its
+    scenarios (the first ``per_bug`` of them, for a quicker look)."""
+    tagged = [s for s in SHIPPED if bug.number in s.bugs][:per_bug]
     verdicts = list(in_order(_run_task, [_RunTask(s, "nova", "fixed") for s in tagged],
                              Backends(bug.name), jobs))
     refused = [v.error for v in verdicts if v.error and "InjectionError" in v.error]
@@ -47,13 +48,15 @@ def check_bug(bug: KnownBug, jobs: int) -> tuple[str, str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.nova.injections")
     parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--per-bug", type=int, metavar="N",
+                        help="only the first N scenarios of each bug (default: all)")
     parser.add_argument("bugs", nargs="*", choices=[[], *KNOWN_BUGS], metavar="BUG",
                         help="the known bugs to check (default: all)")
     args = parser.parse_args(argv)
     results = []
     for bug in [KNOWN_BUGS[name] for name in args.bugs or KNOWN_BUGS]:
         started = time.perf_counter()
-        status, detail = check_bug(bug, args.jobs)
+        status, detail = check_bug(bug, args.jobs, args.per_bug)
         results.append(status)
         print(f"{status} {bug.name}  ({detail}; {time.perf_counter() - started:.0f} s)",
               flush=True)

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.nova import environment
+from harness.backends.base import NotApplicable
+from harness.backends.nova import check_applicable, environment
 from harness.backends.nova.logs import filter_reason, weigher_scores
 from harness.cli import main
 from harness.inject import KNOWN_BUGS, Injection, InjectionError, _rebuild
+from harness.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -185,3 +187,23 @@ def test_weigher_scores_are_read_from_the_weight_handler_s_score_lines():
     assert weigher_scores(records) == {
         "host1": [("RAMWeigher", 0.9333333333333333), ("IoOpsWeigher", -1.0)],
         "host2": [("RAMWeigher", 1.0)]}
+
+
+def test_a_step_at_a_microversion_the_release_lacks_makes_the_scenario_not_applicable():
+    scenario = load_scenario(
+        SCENARIOS / "bug_1718455" / "unshelve_one_of_two_to_host.toml", SCENARIOS)
+    asked = {getattr(s, "microversion", None) for s in scenario.steps} - {None, "latest"}
+    assert asked == {"2.91"}
+    check_applicable(scenario, "2.104", True, "34.0.0")
+    check_applicable(scenario, "2.91", False, "30.0.0")
+    with pytest.raises(NotApplicable, match=r"^not applicable on nova 29.0.0: max "
+                       r"microversion 2.90, the scenario asks for 2.91$"):
+        check_applicable(scenario, "2.90", True, "29.0.0")
+
+
+def test_a_step_as_a_project_manager_is_not_applicable_where_nova_has_no_such_role():
+    scenario = load_scenario(SCENARIOS / "policy" / "project_manager_and_reader.toml",
+                             SCENARIOS)
+    check_applicable(scenario, "2.104", True, "34.0.0")
+    with pytest.raises(NotApplicable, match="no project manager role"):
+        check_applicable(scenario, "2.100", False, "31.3.1")

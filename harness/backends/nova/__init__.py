@@ -59,10 +59,14 @@ def _version(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def check_microversions(scenario: Scenario, newest: str, release: str) -> None:
-    """Refuse, as not applicable, a scenario with a step at a microversion the installed
-    Nova's API does not have (older releases stop short of 2.104): that Nova would
-    answer 406, a real difference of the release, not a regression."""
+def check_applicable(scenario: Scenario, newest: str, manager_role: bool,
+                     release: str) -> None:
+    """Refuse, as not applicable, a scenario that asks the installed Nova for what its
+    release does not have, a real difference of the release, not a regression: a step
+    at a microversion newer than its API's (older releases stop short of Nova 34's
+    2.104; that Nova answers 406), or a step sent as a project manager where its
+    default policy has no such role (project_manager_or_admin came in nova 32: nova 31
+    lets only an admin migrate)."""
     # Only server actions take a microversion; the others are sent at "latest".
     asked = {getattr(step, "microversion", None) for step in scenario.steps}
     too_new = sorted((v for v in asked if v not in (None, "latest")
@@ -70,6 +74,9 @@ def check_microversions(scenario: Scenario, newest: str, release: str) -> None:
     if too_new:
         raise NotApplicable(f"not applicable on nova {release}: max microversion {newest}, "
                             f"the scenario asks for {', '.join(too_new)}")
+    if not manager_role and any(step.actor == "manager" for step in scenario.steps):
+        raise NotApplicable(f"not applicable on nova {release}: its default policy has no "
+                            "project manager role (project_manager_or_admin)")
 
 
 def _is_observation(record: logging.LogRecord) -> bool:
@@ -222,10 +229,12 @@ class NovaBackend:
         from harness.backends.nova.cloud import NovaCloud  # isort: skip
         from nova import exception as nova_exception
         from nova.api.openstack import api_version_request
+        from nova.policies import base as policy_base
         from nova.tests.functional.api import client as api_client
 
-        check_microversions(scenario, api_version_request._MAX_API_VERSION,
-                            environment.nova_version())
+        check_applicable(scenario, api_version_request._MAX_API_VERSION,
+                         hasattr(policy_base, "PROJECT_MANAGER_OR_ADMIN"),
+                         environment.nova_version())
 
         injection = bug_injection(self.inject, "nova")
         with injection, NovaCloud(name=scenario.id) as cloud:

@@ -54,7 +54,10 @@ def prepare() -> None:
 
 def nova_version() -> str:
     """The installed Nova's version (a source checkout says what pbr makes of it)."""
-    return importlib.metadata.version("nova")
+    try:
+        return importlib.metadata.version("nova")
+    except importlib.metadata.PackageNotFoundError:  # on sys.path without metadata
+        return "(version unknown)"
 
 
 def api_paste_config() -> Path | None:

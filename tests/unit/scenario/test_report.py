@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from harness.scenario.checks import Verdict
 from harness.scenario.outcome import MigrationState
 from harness.scenario.report import HumanReport, explain_text, failure_text, write_junit
 from harness.verdicts import SchedulingCall
@@ -199,3 +200,28 @@ def test_the_junit_time_is_the_scenarios_seconds(tmp_path):
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite.get("time") == "1.750"
     assert [c.get("time") for c in suite.iter("testcase")] == ["1.500", "0.250"]
+
+
+# A scenario the backend's release cannot run
+
+
+def not_applicable(scenario_id="group/new"):
+    scenario = dataclasses.replace(SCENARIO, id=scenario_id)
+    return Verdict(scenario, None, not_applicable="not applicable on nova 31.3.1: max "
+                   "microversion 2.100, the scenario asks for 2.101")
+
+
+def test_a_not_applicable_scenario_says_why_and_is_counted_apart():
+    lines = human(passing(), not_applicable(), failing())
+    assert lines[2] == ("N/A  group/new  (not applicable on nova 31.3.1: max microversion "
+                        "2.100, the scenario asks for 2.101)")
+    assert lines[-1] == "3 scenario(s): 1 passed, 1 failed, 1 not applicable"
+
+
+def test_a_not_applicable_scenario_is_skipped_in_junit(tmp_path):
+    path = tmp_path / "junit.xml"
+    write_junit(path, [passing(), not_applicable()], "nova", "installed Nova")
+    [suite] = ET.parse(path).getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "0", "1")
+    assert "max microversion 2.100" in suite.findall("testcase")[1].find("skipped").get(
+        "message")
