@@ -37,7 +37,7 @@ def prepare() -> None:
     """Check what Nova needs and set the environment it reads; idempotent."""
     if sys.version_info < (3, 11):
         raise NovaUnavailable(
-            f"Nova 34 needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+            f"the nova backend needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     for module, dist in (("nova", "nova"), ("placement", "openstack-placement"),
                          ("oslotest", "oslotest"), ("wsgi_intercept", "wsgi-intercept")):
         if importlib.util.find_spec(module) is None:
