@@ -225,3 +225,13 @@ def test_a_not_applicable_scenario_is_skipped_in_junit(tmp_path):
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "0", "1")
     assert "max microversion 2.100" in suite.findall("testcase")[1].find("skipped").get(
         "message")
+
+
+def test_diff_prints_a_not_applicable_scenario_and_does_not_count_it(capsys):
+    from harness.cli import _report_comparison
+
+    applicable = passing("group/new")
+    assert _report_comparison(applicable.scenario, applicable, not_applicable(), None) is False
+    assert capsys.readouterr().out == (
+        "N/A group/new  (not applicable on nova 31.3.1: max microversion 2.100, the "
+        "scenario asks for 2.101)\n")
