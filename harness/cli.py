@@ -1,4 +1,5 @@
-"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``.
+"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``, and
+``python -m harness explore`` (harness.explore).
 
 Exit codes: 0 every scenario met its expectations (``diff``: no difference),
 1 some did not (or differ), 2 the command or an input was wrong: then
@@ -71,12 +72,48 @@ def _parser() -> argparse.ArgumentParser:
     _add_inject(compare)
     _add_jobs(compare, "the number of CPUs")
 
+    _add_explore(commands)
+
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
     listing.add_argument("--bugs", action="store_true",
                          help="list the known bugs (--inject), each with the field it leaves "
                               "stale, the moves it breaks and the scenarios that catch it")
     return parser
+
+
+def _add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    explore = commands.add_parser(
+        "explore", help="generate scenarios, judge them by invariants and oracles, and write "
+                        "each one that fails as a scenario file")
+    explore.add_argument("--backend", default="fake", choices=BACKENDS,
+                         help="the cloud to generate on (default: fake)")
+    explore.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV, DEFAULT_SCHEDULER),
+                         help="fake backend: as for run")
+    _add_inject(explore)
+    explore.add_argument("--examples", type=_positive, default=300, metavar="N",
+                         help="generate up to N scenarios (default: 300)")
+    explore.add_argument("--steps", type=_positive, default=12, metavar="N",
+                         help="at most N steps a scenario (default: 12)")
+    explore.add_argument("--seed", type=int, metavar="S",
+                         help="the same seed generates the same scenarios (default: random, "
+                              "printed)")
+    explore.add_argument("--max-seconds", type=_positive, metavar="T",
+                         help="stop after T seconds, writing what was found so far")
+    explore.add_argument("--out", type=Path, default=Path("explore-found"), metavar="DIR",
+                         help="where to write the scenarios found (default: explore-found/)")
+    explore.add_argument("--diff", action="store_true",
+                         help="also run each scenario on Nova and report each difference "
+                              "with the fake cloud")
+    explore.add_argument("--no-faults", action="store_true",
+                         help="generate no compute-fault steps")
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    # Imported on use: it brings hypothesis, which run does not need.
+    from harness.explore.command import cmd_explore
+
+    return cmd_explore(args)
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
@@ -309,7 +346,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list}[args.command](args)
+        return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list,
+                "explore": _cmd_explore}[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

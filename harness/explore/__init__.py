@@ -1,0 +1,1 @@
+"""Exploring: generated scenarios, judged by oracles, what breaks one written out."""

@@ -1,0 +1,115 @@
+"""Driving the state machine: hypothesis run programmatically (not through pytest),
+with a seed, an example count and a time budget, and what it found collected.
+
+Settings, and why: no example database (a run depends on its seed alone, and
+leaves nothing behind); no deadline and no health checks (a step on Nova takes
+seconds, and the machine filters by preconditions on purpose); quiet (the
+findings are reported as scenario files, not as hypothesis's program); several
+bugs reported apart (one per oracle); the phases that generate and shrink only.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.errors import Flaky
+from hypothesis.stateful import run_state_machine_as_test
+
+from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER
+from harness.explore.findings import Finding, Findings, Found
+from harness.explore.machine import CloudMachine, Explorer, OutOfTime
+from harness.explore.progress import Stats
+from harness.parallel import Backends
+
+DEFAULT_EXAMPLES = 300
+DEFAULT_STEPS = 12
+
+
+@dataclass(frozen=True)
+class ExploreOptions:
+    backend: str = "fake"
+    scheduler: str = DEFAULT_SCHEDULER
+    inject: str | None = None
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = 0
+    max_seconds: float | None = None
+    # Also compare each example with Nova (harness.explore.diffing).
+    diff: bool = False
+    # Whether examples may set compute faults.
+    faults: bool = True
+    # The most rules an example runs (an operator's recovery is two steps).
+    steps: int = DEFAULT_STEPS
+
+
+@dataclass
+class ExploreResult:
+    found: list[Found]
+    stats: Stats
+    timed_out: bool = False
+    # Set when hypothesis saw an example fail and then pass (nondeterminism).
+    flaky: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def explore(options: ExploreOptions, backends: Backends,
+            progress: TextIO | None = sys.stderr) -> ExploreResult:
+    """Generate, run and judge up to ``options.examples`` scenarios; what broke an
+    oracle, each the smallest example seen."""
+    # Imported here: the twin and the Nova comparison are the only oracles run
+    # after an example, and the latter needs Nova only with --diff.
+    from harness.explore.twin import compare_alone
+
+    backend = backends.get(options.backend)
+    stats = Stats(progress)
+    findings = Findings()
+    explorer = Explorer(
+        backend, options.scheduler, findings, stats,
+        deadline=(time.monotonic() + options.max_seconds) if options.max_seconds else None,
+        faults=options.faults)
+    explorer.after.append(lambda session: compare_alone(session, backend, options.scheduler))
+    comparer = None
+    if options.diff:
+        from harness.explore.diffing import NovaComparer
+
+        comparer = NovaComparer(backends, options.scheduler)
+        explorer.after.append(comparer.compare)
+
+    def machine() -> CloudMachine:
+        return CloudMachine(explorer)
+
+    machine = hypothesis.seed(options.seed)(machine)
+    result = ExploreResult([], stats)
+    try:
+        run_state_machine_as_test(machine, settings=settings(
+            max_examples=options.examples, stateful_step_count=options.steps,
+            database=None, deadline=None, suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=True,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink)))
+    except OutOfTime:
+        result.timed_out = True
+    except Flaky as exc:
+        result.flaky = str(exc).splitlines()[0]
+    except Exception as exc:
+        # What hypothesis raises at the end is the findings, alone or in a group;
+        # anything else is the explorer's own bug.
+        if not all(isinstance(e, Finding) for e in _leaves(exc)):
+            raise
+    finally:
+        if comparer is not None:
+            comparer.close()
+    result.found = list(findings.best.values())
+    return result
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions in an exception group (duck-typed: on Python 3.10 hypothesis
+    raises the backport's), or the exception itself."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, tuple):
+        return [leaf for e in inner for leaf in _leaves(e)]
+    return [exc]
