@@ -25,6 +25,7 @@ from harness.cloud.scheduler.drivers import (
     SchedulerLoadError,
     load_scheduler,
 )
+from harness.explore import DEFAULT_EXAMPLES, DEFAULT_OUT, DEFAULT_STEPS
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends, WorkerDied, in_order
 from harness.scenario.checks import Verdict, check
@@ -91,20 +92,23 @@ def _add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     explore.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV, DEFAULT_SCHEDULER),
                          help="fake backend: as for run")
     _add_inject(explore)
-    explore.add_argument("--examples", type=_positive, default=300, metavar="N",
-                         help="generate up to N scenarios (default: 300)")
-    explore.add_argument("--steps", type=_positive, default=12, metavar="N",
-                         help="at most N steps a scenario (default: 12)")
+    explore.add_argument("--examples", type=_positive, default=DEFAULT_EXAMPLES, metavar="N",
+                         help=f"generate up to N scenarios (default: {DEFAULT_EXAMPLES})")
+    explore.add_argument("--steps", type=_positive, default=DEFAULT_STEPS, metavar="N",
+                         help=f"at most N steps a scenario (default: {DEFAULT_STEPS})")
     explore.add_argument("--seed", type=int, metavar="S",
                          help="the same seed generates the same scenarios (default: random, "
                               "printed)")
     explore.add_argument("--max-seconds", type=_positive, metavar="T",
                          help="stop after T seconds, writing what was found so far")
-    explore.add_argument("--out", type=Path, default=Path("explore-found"), metavar="DIR",
-                         help="where to write the scenarios found (default: explore-found/)")
+    explore.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                         help=f"where to write the scenarios found (default: {DEFAULT_OUT}/)")
     explore.add_argument("--diff", action="store_true",
                          help="also run each scenario on Nova and report each difference "
                               "with the fake cloud")
+    explore.add_argument("--first", action="store_true",
+                         help="stop searching at the first failing scenario (and shrink it); "
+                              "else search on for other oracles broken, for a while")
     explore.add_argument("--no-faults", action="store_true",
                          help="generate no compute-fault steps")
 

@@ -12,7 +12,6 @@ import argparse
 import random
 import shlex
 import sys
-from pathlib import Path
 
 from harness.backends.base import Backend, BackendUnavailable
 from harness.cli import EXIT_FAILED, EXIT_OK, UsageError
@@ -20,7 +19,6 @@ from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER, SchedulerLoadErro
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
 
-DEFAULT_OUT = Path("explore-found")
 # The scheduler that is bug #1718455 itself (harness/cloud/scheduler/drivers.py).
 _PIKE = "pike-16.0.0"
 
@@ -46,7 +44,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     options = ExploreOptions(
         backend=args.backend, scheduler=args.scheduler, inject=args.inject,
         examples=args.examples, seed=seed, max_seconds=args.max_seconds, diff=args.diff,
-        faults=not args.no_faults, steps=args.steps)
+        faults=not args.no_faults, steps=args.steps, first=args.first)
     result = explore(options, backends)
     stats = result.stats
     print(f"{stats.examples} example(s), {stats.steps} steps, {len(stats.sequences)} distinct "

@@ -173,7 +173,8 @@ class CloudMachine(RuleBasedStateMachine):
         raise self.explorer.findings.record(found)
 
     def _server(self, data: st.DataObject, *statuses: str) -> int:
-        return pick(data, self.model.with_status(*statuses), "server")
+        """A server to act on: one that a move may take (see CloudModel.movable)."""
+        return pick(data, self.model.movable(*statuses), "server")
 
     def _host(self, data: st.DataObject, hosts: list[str]) -> str | None:
         """A host to name, or (first, what shrinking goes to) none."""
@@ -184,7 +185,7 @@ class CloudMachine(RuleBasedStateMachine):
         return [h for h in self.model.hosts if h != host]
 
     def _has(self, *statuses: str) -> bool:
-        return self.session is not None and bool(self.model.with_status(*statuses))
+        return self.session is not None and bool(self.model.movable(*statuses))
 
     # Servers
 
@@ -223,10 +224,11 @@ class CloudMachine(RuleBasedStateMachine):
         server = pick(data, sorted(self.model.servers), "server")
         self._run({"action": "delete", "server": server})
 
-    @precondition(lambda self: self._has("ACTIVE", "SHUTOFF"))
+    @precondition(lambda self: self.session is not None
+                  and bool(self.model.with_status("ACTIVE", "SHUTOFF")))
     @rule(data=st.data())
     def stop_or_start(self, data: st.DataObject) -> None:
-        server = self._server(data, "ACTIVE", "SHUTOFF")
+        server = pick(data, self.model.with_status("ACTIVE", "SHUTOFF"), "server")
         action = "stop" if self.model.servers[server].status == "ACTIVE" else "start"
         self._run({"action": action, "server": server})
 
@@ -264,10 +266,12 @@ class CloudMachine(RuleBasedStateMachine):
         action = "revert-resize" if revert else "confirm-resize"
         self._run({"action": action, "server": self._server(data, "VERIFY_RESIZE")})
 
-    @precondition(lambda self: self._has("ACTIVE", "SHUTOFF"))
+    @precondition(lambda self: self.session is not None
+                  and bool(self.model.with_status("ACTIVE", "SHUTOFF")))
     @rule(data=st.data())
     def rebuild(self, data: st.DataObject) -> None:
-        self._run({"action": "rebuild", "server": self._server(data, "ACTIVE", "SHUTOFF")})
+        server = pick(data, self.model.with_status("ACTIVE", "SHUTOFF"), "server")
+        self._run({"action": "rebuild", "server": server})
 
     @precondition(lambda self: self._has("ACTIVE", "SHUTOFF"))
     @rule(data=st.data())

@@ -37,8 +37,10 @@ class Stats:
         self.sequences: set[tuple[str, ...]] = set()
         self.paths: set[tuple[str, ...]] = set()
         self.endings: Counter[str] = Counter()
-        # Failing examples per oracle (shrinking re-runs count too).
+        # Failing examples per oracle (shrinking re-runs count too), and when each
+        # oracle first failed: (examples run, seconds).
         self.failures: Counter[str] = Counter()
+        self.first_found: dict[str, tuple[int, float]] = {}
 
     @property
     def seconds(self) -> float:
@@ -62,6 +64,7 @@ class Stats:
 
     def found(self, oracle: str) -> None:
         self.failures[oracle] += 1
+        self.first_found.setdefault(oracle, (self.examples, self.seconds))
 
     def line(self) -> str:
         found = ", ".join(f"{oracle} x{n}" for oracle, n in self.failures.items()) or "none"

@@ -21,13 +21,11 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER
+from harness.explore import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from harness.explore.findings import Finding, Findings, Found
 from harness.explore.machine import CloudMachine, Explorer, OutOfTime
 from harness.explore.progress import Stats
 from harness.parallel import Backends
-
-DEFAULT_EXAMPLES = 300
-DEFAULT_STEPS = 12
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,11 @@ class ExploreOptions:
     faults: bool = True
     # The most rules an example runs (an operator's recovery is two steps).
     steps: int = DEFAULT_STEPS
+    # Stop searching at the first failing example (then shrink it): a run that is
+    # deterministic to the end, where searching on for more findings stops on a timer.
+    first: bool = False
+    # Shrink what is found (off: faster, the scenario written is as found).
+    shrink: bool = True
 
 
 @dataclass
@@ -88,8 +91,9 @@ def explore(options: ExploreOptions, backends: Backends,
         run_state_machine_as_test(machine, settings=settings(
             max_examples=options.examples, stateful_step_count=options.steps,
             database=None, deadline=None, suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=True,
-            phases=(Phase.explicit, Phase.generate, Phase.shrink)))
+            verbosity=Verbosity.quiet, print_blob=False,
+            report_multiple_bugs=not options.first,
+            phases=(Phase.explicit, Phase.generate, *([Phase.shrink] if options.shrink else []))))
     except OutOfTime:
         result.timed_out = True
     except Flaky as exc:

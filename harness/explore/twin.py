@@ -93,8 +93,9 @@ def compare_alone(session: Session, backend: Backend, scheduler: str) -> Violati
         if failed(ours) and not failed(alone):
             server = ours.step.server  # type: ignore[attr-defined]
             record = session.model.created_by[server]
-            how = (f"one of {record.count} created together" if record.count > 1
-                   else f"created on forced host {record.forced_host}")
+            how = " ".join(filter(None, (
+                "created" if record.count == 1 else f"one of {record.count} created together",
+                record.forced_host and f"on forced host {record.forced_host}")))
             return Violation(
                 CREATED_ALONE, i,
                 f"{ours.step.describe_outcome(ours)} failed for server {server}, {how}; "
