@@ -109,6 +109,9 @@ def _add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     explore.add_argument("--first", action="store_true",
                          help="stop searching at the first failing scenario (and shrink it); "
                               "else search on for other oracles broken, for a while")
+    explore.add_argument("--no-shrink", action="store_true",
+                         help="write what is found as found, without shrinking it (faster, "
+                              "on Nova above all)")
     explore.add_argument("--no-faults", action="store_true",
                          help="generate no compute-fault steps")
 

@@ -44,7 +44,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
     options = ExploreOptions(
         backend=args.backend, scheduler=args.scheduler, inject=args.inject,
         examples=args.examples, seed=seed, max_seconds=args.max_seconds, diff=args.diff,
-        faults=not args.no_faults, steps=args.steps, first=args.first)
+        faults=not args.no_faults, steps=args.steps, first=args.first,
+        shrink=not args.no_shrink)
     result = explore(options, backends)
     stats = result.stats
     print(f"{stats.examples} example(s), {stats.steps} steps, {len(stats.sequences)} distinct "
