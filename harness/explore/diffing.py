@@ -3,31 +3,27 @@ outcome compared with Nova's, as ``harness diff`` compares a file's.
 
 The scenario is generated and judged on the fake cloud as usual; once it is over,
 the same data, loaded as a file would be, runs on the installed Nova (with the
-same injection, if any) in a worker process: importing Nova's test packages
-patches the process it happens in (eventlet), which the explorer and hypothesis
-must not be, and a Nova cloud's fixtures do not survive hypothesis running
-around them (placement's database fixture fails on the second cloud). Outcomes are compared by
-``harness.scenario.diff`` (hosts defined alike and never named compared up to
-renaming). The fake cloud also runs it with weight ties broken the other way: a
-scenario whose outcome changes with that depends on a tie, which Nova breaks at
-random, so it proves nothing about the fake cloud and is not reported (it is
-counted). The first step that differs ends the scenario written out.
+same injection, if any) in a worker process (``harness.explore.worker``).
+Outcomes are compared by ``harness.scenario.diff`` (hosts defined alike and never
+named compared up to renaming). The fake cloud also runs it with weight ties
+broken the other way: a scenario whose outcome changes with that depends on a
+tie, which Nova breaks at random, so it proves nothing about the fake cloud and is
+not reported (it is counted). The first step that differs ends the scenario
+written out.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from harness.explore.oracles import SAME_ON_NOVA, Violation
 from harness.explore.session import Session
+from harness.explore.worker import NovaWorker
 from harness.parallel import Backends
 from harness.scenario.diff import diff
 from harness.scenario.loader import load_data
-from harness.scenario.model import Scenario
 from harness.scenario.outcome import Outcome
 from harness.scenario.runner import run_scenario
 
@@ -37,9 +33,7 @@ class NovaComparer:
         self.backends = backends
         self.scheduler = scheduler
         backends.get("nova")  # checks that Nova can run here, without importing it
-        self._worker = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(backends.inject,))
+        self._worker = NovaWorker(backends.inject)
         self.compared = 0
         self.ties = 0
 
@@ -54,7 +48,7 @@ class NovaComparer:
             self.ties += 1
             return None
         try:
-            nova = self._worker.submit(_run_on_nova, scenario, self.scheduler).result()
+            nova = self._worker.run(scenario, self.scheduler)
         except BrokenProcessPool:
             raise
         except Exception as exc:
@@ -75,18 +69,4 @@ class NovaComparer:
             tuple(f"{d.what}: fake {d.left!r}, nova {d.right!r}" for d in shown))
 
     def close(self) -> None:
-        self._worker.shutdown(cancel_futures=True)
-
-
-# The worker process's backends (set by _start_worker, in the worker only).
-_backends: Backends | None = None
-
-
-def _start_worker(inject: str | None) -> None:
-    global _backends
-    _backends = Backends(inject)
-
-
-def _run_on_nova(scenario: Scenario, scheduler: str) -> Outcome:
-    assert _backends is not None, "only called in the worker process"
-    return run_scenario(scenario, _backends.get("nova"), scheduler)
+        self._worker.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -25,6 +25,7 @@ from harness.explore import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from harness.explore.findings import Finding, Findings, Found
 from harness.explore.machine import CloudMachine, Explorer, OutOfTime
 from harness.explore.progress import Stats
+from harness.explore.session import Session
 from harness.parallel import Backends
 
 
@@ -67,14 +68,28 @@ def explore(options: ExploreOptions, backends: Backends,
     # after an example, and the latter needs Nova only with --diff.
     from harness.explore.twin import compare_alone
 
-    backend = backends.get(options.backend)
+    # Nova never runs in this process (harness.explore.worker): on the nova backend
+    # the fake cloud, with the same injection, drives the state machine and each
+    # scenario it generated is judged on Nova.
+    on_nova = options.backend == "nova"
+    backends.get(options.backend)  # checks that it can run here
+    driver = backends.get("fake")
     stats = Stats(progress)
     findings = Findings()
     explorer = Explorer(
-        backend, options.scheduler, findings, stats,
+        driver, options.scheduler, findings, stats,
         deadline=(time.monotonic() + options.max_seconds) if options.max_seconds else None,
-        faults=options.faults)
-    explorer.after.append(lambda session: compare_alone(session, backend, options.scheduler))
+        faults=options.faults, judge=not on_nova)
+    worker = None
+    if on_nova:
+        from harness.explore.worker import NovaWorker
+
+        worker = NovaWorker(options.inject)
+        explorer.after.append(
+            lambda session: worker.judge(_header(session), session.steps, options.scheduler))
+    else:
+        explorer.after.append(
+            lambda session: compare_alone(session, driver, options.scheduler))
     comparer = None
     if options.diff:
         from harness.explore.diffing import NovaComparer
@@ -104,10 +119,15 @@ def explore(options: ExploreOptions, backends: Backends,
         if not all(isinstance(e, Finding) for e in _leaves(exc)):
             raise
     finally:
-        if comparer is not None:
-            comparer.close()
+        for closing in (comparer, worker):
+            if closing is not None:
+                closing.close()
     result.found = list(findings.best.values())
     return result
+
+
+def _header(session: Session) -> dict[str, Any]:
+    return {k: v for k, v in session.data.items() if k != "steps"}
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
