@@ -16,8 +16,12 @@ import sys
 from harness.backends.base import Backend, BackendUnavailable
 from harness.cli import EXIT_FAILED, EXIT_OK, UsageError
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER, SchedulerLoadError, load_scheduler
+from harness.explore import DEFAULT_STEPS
+from harness.explore.oracles import SAME_ON_NOVA
+from harness.explore.writer import Setup, Written, write_found
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
+from harness.scenario.checks import Verdict
 
 # The scheduler that is bug #1718455 itself (harness/cloud/scheduler/drivers.py).
 _PIKE = "pike-16.0.0"
@@ -27,7 +31,6 @@ def cmd_explore(args: argparse.Namespace) -> int:
     _check(args)
     try:
         from harness.explore.search import ExploreOptions, explore
-        from harness.explore.writer import Setup, write_found
     except ImportError as exc:
         raise UsageError(f"explore needs hypothesis ({exc}): pip install "
                          "'nova-scheduler-harness[explore]'") from exc
@@ -55,43 +58,52 @@ def cmd_explore(args: argparse.Namespace) -> int:
     if result.flaky:
         print(f"note: {result.flaky} (a finding that did not fail again when rerun: the "
               "code under test is not deterministic)")
-    command = _command(args, seed)
-    bugs = _bugs(args.scheduler, args.inject)
     explored = Setup(backend, args.scheduler, label)
     reference = None
     if args.inject or args.scheduler != DEFAULT_SCHEDULER:
         reference = Setup(_prepared(Backends(None), args.backend), DEFAULT_SCHEDULER,
                           _label(args.backend, DEFAULT_SCHEDULER, None))
     for found in result.found:
-        if found.violation.oracle == "same-on-nova":
-            setups = (Setup(backend, DEFAULT_SCHEDULER, _label("fake", DEFAULT_SCHEDULER,
-                                                               args.inject)),
+        if found.violation.oracle == SAME_ON_NOVA:
+            # Nova is the reference: the file expects what it does.
+            setups = (Setup(backends.get("fake"), DEFAULT_SCHEDULER,
+                            _label("fake", DEFAULT_SCHEDULER, args.inject)),
                       Setup(backends.get("nova"), DEFAULT_SCHEDULER,
                             _label("nova", DEFAULT_SCHEDULER, args.inject)))
         else:
             setups = (explored, reference)
-        name = f"{_name(args.scheduler, args.inject)}-{found.violation.oracle}"
-        written = write_found(found, args.out, name, *setups, command=command, bugs=bugs)
-        print(f"FOUND {found.violation.oracle}: step {found.violation.step + 1} of "
-              f"{len(found.steps)}: {found.violation.what}")
-        for line in found.violation.details[:4]:
-            print(f"  {line}")
-        print(f"  wrote {written.path}")
-        on_reference = ("" if written.on_reference is None else
-                        f"; on {setups[1].label}: "
-                        f"{'PASS' if written.on_reference.passed else 'FAIL'}")
-        print(f"  on {setups[0].label}: {'PASS' if written.on_found.passed else 'FAIL'}"
-              f"{on_reference}" + ("" if written.catches else
-                                   "  (the file does not tell the two apart)"))
-        if found.violation.oracle == "same-on-nova":
-            again = ["diff", str(written.path)]
-        else:
-            again = ["run", str(written.path)] + (
-                ["--backend", args.backend] if args.backend != "fake" else []) + (
-                ["--scheduler", args.scheduler] if args.scheduler != DEFAULT_SCHEDULER else [])
-        again += ["--inject", args.inject] if args.inject else []
-        print(f"  {shlex.join(['python', '-m', 'harness', *again])}")
+        written = write_found(
+            found, args.out, f"{_name(args.scheduler, args.inject)}-{found.violation.oracle}",
+            *setups, command=_command(args, seed), bugs=_bugs(args.scheduler, args.inject))
+        _report(written, args)
     return EXIT_FAILED if result.found else EXIT_OK
+
+
+def _report(written: Written, args: argparse.Namespace) -> None:
+    """What was found, where it was written, how it ran, and how to run it again."""
+    violation = written.found.violation
+    print(f"FOUND {violation.oracle}: step {violation.step + 1} of "
+          f"{len(written.found.steps)}: {violation.what}")
+    for line in violation.details[:4]:
+        print(f"  {line}")
+    print(f"  wrote {written.path}")
+    verdicts = [f"on {written.found_on}: {_verdict(written.on_found)}"]
+    if written.on_reference is not None:
+        verdicts.append(f"on {written.reference}: {_verdict(written.on_reference)}")
+    print(f"  {'; '.join(verdicts)}"
+          + ("" if written.catches else "  (the file does not tell the two apart)"))
+    if violation.oracle == SAME_ON_NOVA:
+        again = ["diff", str(written.path)]
+    else:
+        again = ["run", str(written.path)]
+        again += ["--backend", args.backend] if args.backend != "fake" else []
+        again += ["--scheduler", args.scheduler] if args.scheduler != DEFAULT_SCHEDULER else []
+    again += ["--inject", args.inject] if args.inject else []
+    print(f"  {shlex.join(['python', '-m', 'harness', *again])}")
+
+
+def _verdict(verdict: Verdict) -> str:
+    return "PASS" if verdict.passed else "ERROR" if verdict.error else "FAIL"
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -116,9 +128,9 @@ def _prepared(backends: Backends, name: str) -> Backend:
 
 
 def _label(backend: str, scheduler: str, inject: str | None) -> str:
-    code = f"the {scheduler} scheduler" if backend == "fake" else "the installed Nova"
-    where = "the fake cloud" if backend == "fake" else "Nova"
-    return f"{code} on {where}" + (f" + {inject}" if inject else "")
+    code = (f"the {scheduler} scheduler on the fake cloud" if backend == "fake"
+            else "the installed Nova")
+    return code + (f" + {inject}" if inject else "")
 
 
 def _name(scheduler: str, inject: str | None) -> str:
@@ -143,4 +155,9 @@ def _command(args: argparse.Namespace, seed: int) -> str:
     if args.diff:
         words.append("--diff")
     words += ["--examples", str(args.examples), "--seed", str(seed)]
+    if args.steps != DEFAULT_STEPS:
+        words += ["--steps", str(args.steps)]
+    for flag in ("first", "no_faults", "no_shrink"):
+        if getattr(args, flag):
+            words.append("--" + flag.replace("_", "-"))
     return shlex.join(words)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import hypothesis
@@ -57,7 +57,6 @@ class ExploreResult:
     timed_out: bool = False
     # Set when hypothesis saw an example fail and then pass (nondeterminism).
     flaky: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def explore(options: ExploreOptions, backends: Backends,

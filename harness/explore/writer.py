@@ -53,9 +53,11 @@ class Written:
     path: Path
     found: Found
     # The file's verdict on the code it was found on (it must fail), and on the
-    # reference code (it must pass; None when they are the same code).
+    # reference code (it must pass; None when they are the same code), with their labels.
     on_found: Verdict
     on_reference: Verdict | None
+    found_on: str
+    reference: str | None
 
     @property
     def catches(self) -> bool:
@@ -89,7 +91,8 @@ def write_found(found: Found, directory: Path, name: str, explored: Setup,
     on_found = check(run_scenario(scenario, explored.backend, explored.scheduler))
     on_reference = (check(run_scenario(scenario, reference.backend, reference.scheduler))
                     if reference is not None else None)
-    return Written(path, found, on_found, on_reference)
+    return Written(path, found, on_found, on_reference, explored.label,
+                   reference.label if reference is not None else None)
 
 
 def _observed(result: StepOutcome) -> dict[str, Any]:
