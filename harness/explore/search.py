@@ -111,7 +111,12 @@ def explore(options: ExploreOptions, backends: Backends,
     except OutOfTime:
         result.timed_out = True
     except Flaky as exc:
-        result.flaky = str(exc).splitlines()[0]
+        # Cut short in an example that hypothesis had run further before, hypothesis
+        # finds the data it drew inconsistent while the OutOfTime goes by.
+        if _during(exc, OutOfTime):
+            result.timed_out = True
+        else:
+            result.flaky = str(exc).splitlines()[0]
     except Exception as exc:
         # What hypothesis raises at the end is the findings, alone or in a group;
         # anything else is the explorer's own bug.
@@ -127,6 +132,17 @@ def explore(options: ExploreOptions, backends: Backends,
 
 def _header(session: Session) -> dict[str, Any]:
     return {k: v for k, v in session.data.items() if k != "steps"}
+
+
+def _during(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether ``exc`` was raised while handling an exception of ``kind``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__
+    return False
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

@@ -5,9 +5,8 @@ code, explored, shows nothing.
 Deterministic: fixed seeds, no example database, and searches that stop at their
 first failing example (``first``), which the search reaches in a number of
 examples that depends on the seed alone. A seed per bug keeps the file fast: each
-is found within the command's default budget (500 examples) whatever the seed
-(seeds 1 to 8 were tried; the slowest took 468 examples), and these seeds find it
-in a few dozen.
+is found within the command's default budget (500 examples) for most seeds (seeds 1
+to 8 were tried: README.md, Exploring), and these seeds find it in a few dozen.
 """
 
 import io
@@ -25,13 +24,13 @@ from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
 from harness.scenario.loader import load_scenario
 
-SEEDS = {"pike-16.0.0": 3, "bug-1561357": 3, "bug-1781710": 5, "bug-1669054": 4,
-         "bug-1815153": 4, "bug-1797580": 3, "bug-1890244": 5}
-# What each bug breaks first, as the oracles see it.
+SEEDS = {"pike-16.0.0": 7, "bug-1561357": 3, "bug-1781710": 3, "bug-1669054": 1,
+         "bug-1815153": 7, "bug-1797580": 1, "bug-1890244": 2}
+# The oracle each bug breaks first with that seed.
 ORACLES = {"pike-16.0.0": "same-as-created-alone", "bug-1561357": "same-as-created-alone",
            "bug-1781710": "anti-affinity-on-create",
            "bug-1669054": "per-request-field-persisted",
-           "bug-1815153": "expected-errors-only",
+           "bug-1815153": "named-host-honoured",
            "bug-1797580": "per-request-field-persisted",
            "bug-1890244": "expected-errors-only"}
 
@@ -69,7 +68,7 @@ def test_explore_finds_each_known_bug_and_writes_a_scenario_that_catches_it(bug,
     assert run_cli("run", str(written.path))[0] == 0
 
 
-def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_one_step(tmp_path):
+def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_a_move(tmp_path):
     # Short examples, so that shrinking is quick: it takes a few hundred runs.
     code, out, err = run_cli("explore", "--inject", "pike-16.0.0", "--seed", "1", "--steps",
                              "5", "--first", "--out", str(tmp_path))
@@ -88,11 +87,13 @@ def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_one_step(tmp_pa
         assert run_cli("run", str(path))[0] == 0
         # The Pike scheduler is the same bug as the injection.
         assert run_cli("run", str(path), "--scheduler", "pike-16.0.0")[0] == 1
+        # Shrunk to upstream's shape: the servers created together, then what breaks
+        # one of them (a host forced down before its evacuation, at most).
+        create, *_, last = steps = load_scenario(path).steps
+        assert len(steps) <= 3
+        assert create.ACTION == "create" and create.count > 1
+        assert last.server in range(create.count)
     assert out.count(": FAIL; on the fixed scheduler on the fake cloud: PASS") == len(written)
-    # Shrunk to upstream's shape: the servers created together, and one of them acted on.
-    create, action = load_scenario(written[0]).steps
-    assert create.ACTION == "create" and create.count > 1
-    assert action.server in range(create.count)
 
 
 def test_the_fixed_code_explored_shows_nothing(tmp_path):
