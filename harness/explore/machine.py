@@ -106,8 +106,10 @@ class Explorer:
     stats: Stats
     # time.monotonic() past which no step starts (None: no budget).
     deadline: float | None = None
-    # Oracles judged once an example is over, its cloud closed: each gives the first
-    # violation in the whole scenario, if any.
+    # Oracles beyond oracles.check_step, judged after each step (the violation it shows,
+    # if any) and once an example is over, its cloud closed (the first violation in the
+    # whole scenario, if any).
+    per_step: list[Callable[[Session], Violation | None]] = field(default_factory=list)
     after: list[Callable[[Session], Violation | None]] = field(default_factory=list)
     faults: bool = True
     # Whether the oracles judge the steps as they run here: not when the cloud here
@@ -173,7 +175,11 @@ class CloudMachine(RuleBasedStateMachine):
             # Driving only: an example the driver cannot run is not one to judge.
             self.done = True
             reject()
-        violation = check_step(self.session, result) if self.explorer.judge else None
+        if not self.explorer.judge:
+            return
+        violation = check_step(self.session, result)
+        for oracle in self.explorer.per_step:
+            violation = violation or oracle(self.session)
         if violation is not None:
             self._found(violation)
 

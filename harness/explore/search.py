@@ -63,8 +63,6 @@ def explore(options: ExploreOptions, backends: Backends,
             progress: TextIO | None = sys.stderr) -> ExploreResult:
     """Generate, run and judge up to ``options.examples`` scenarios; what broke an
     oracle, each the smallest example seen."""
-    # Imported here: the twin and the Nova comparison are the only oracles run
-    # after an example, and the latter needs Nova only with --diff.
     from harness.explore.twin import compare_alone
 
     # Nova never runs in this process (harness.explore.worker): on the nova backend
@@ -87,8 +85,8 @@ def explore(options: ExploreOptions, backends: Backends,
         explorer.after.append(
             lambda session: worker.judge(_header(session), session.steps, options.scheduler))
     else:
-        explorer.after.append(
-            lambda session: compare_alone(session, driver, options.scheduler))
+        explorer.per_step.append(
+            lambda session: compare_alone(session, driver, options.scheduler, last_only=True))
     comparer = None
     if options.diff:
         from harness.explore.diffing import NovaComparer

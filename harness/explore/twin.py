@@ -13,9 +13,11 @@ migration): a multi-create can place servers differently from lone creates, and
 a comparison from different states would prove nothing. The oracle is broken
 when the original move fails and the twin's succeeds.
 
-Why a twin replayed after the scenario rather than a second cloud stepped along
-with it: the nova backend can hold one cloud at a time in a process, and one
-replay of the whole scenario serves every move in it. Why the whole observable
+When: on the fake cloud, right after each move that failed, so that a failing
+example stops at the move (what follows it cannot fail first, and shrinking keeps
+to it); on Nova, which holds one cloud at a time in a process, once the scenario
+is over, one replay serving every move in it. A twin is replayed only for a move
+that failed: only such a move can break the oracle. Why the whole observable
 state and not only the moved server: the scheduler's answer depends on every
 host's usage. Correct code reads nothing from a RequestSpec that the twin's
 differ in (``num_instances``, ``force_hosts``) for a move, so on correct code the
@@ -76,14 +78,24 @@ def _alone(raw: RawStep, record: CreateRecord) -> list[RawStep]:
             *({"action": "set-service", "host": h, "disabled": False} for h in pins)]
 
 
-def compare_alone(session: Session, backend: Backend, scheduler: str) -> Violation | None:
-    """Run the twin of the session's scenario and compare each move it has to compare;
-    the first move that fails where the twin's succeeded, from the same state."""
+def compare_alone(session: Session, backend: Backend, scheduler: str,
+                  last_only: bool = False) -> Violation | None:
+    """Run the twin of the session's scenario and compare each move it has to compare
+    (``last_only``: only its last step, if it is one); the first move that fails where
+    the twin's succeeded, from the same state. Only a move that failed can break the
+    oracle, so without one nothing is replayed: on correct code, seldom anything."""
     twin = make_twin(session.steps, session.model.created_by)
     if twin is None:
         return None
-    twin_outcomes = run_steps(session.data, twin.steps, backend, scheduler)
-    for i in twin.compared:
+    last = len(session.steps) - 1
+    compared = [i for i in twin.compared
+                if i < len(session.outcomes) and failed(session.outcomes[i])
+                and (i == last or not last_only)]
+    if not compared:
+        return None
+    twin_outcomes = run_steps(session.data, twin.steps[:twin.index[compared[-1]] + 1],
+                              backend, scheduler)
+    for i in compared:
         j = twin.index[i]
         if j >= len(twin_outcomes) or i >= len(session.outcomes):
             break
