@@ -107,8 +107,9 @@ def _add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[
                          help="also run each scenario on Nova and report each difference "
                               "with the fake cloud")
     explore.add_argument("--first", action="store_true",
-                         help="stop searching at the first failing scenario (and shrink it); "
-                              "else search on for other oracles broken, for a while")
+                         help="stop searching at the first failing scenario, shrink it and "
+                              "write it alone; else search on for a while for other oracles "
+                              "broken, and write each")
     explore.add_argument("--no-shrink", action="store_true",
                          help="write what is found as found, without shrinking it (faster, "
                               "on Nova above all)")
