@@ -1,5 +1,6 @@
-"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``, and
-``python -m harness explain SCENARIO``.
+"""Command line: ``python -m harness run|diff|list [SCENARIO_OR_DIR ...]``,
+``python -m harness explain SCENARIO``, and ``python -m harness explore``
+(harness.explore).
 
 Exit codes: 0 every scenario met its expectations (``diff``: no difference),
 1 some did not (or differ), 2 the command or an input was wrong: then
@@ -25,6 +26,7 @@ from harness.cloud.scheduler.drivers import (
     SchedulerLoadError,
     load_scheduler,
 )
+from harness.explore import DEFAULT_EXAMPLES, DEFAULT_OUT, DEFAULT_STEPS
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends, WorkerDied, in_order
 from harness.scenario.checks import Verdict, check
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     explaining.add_argument("--scheduler", default=run.get_default("scheduler"),
                             help="as for run")
     _add_inject(explaining)
+    _add_explore(commands)
 
     listing = commands.add_parser("list", help="validate scenarios and list them")
     _add_paths(listing)
@@ -90,6 +93,47 @@ def _parser() -> argparse.ArgumentParser:
                          help="list the known bugs (--inject), each with the field it leaves "
                               "stale, the moves it breaks and the scenarios that catch it")
     return parser
+
+
+def _add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    explore = commands.add_parser(
+        "explore", help="generate scenarios, judge them by invariants and oracles, and write "
+                        "each one that fails as a scenario file")
+    explore.add_argument("--backend", default="fake", choices=BACKENDS,
+                         help="the cloud to generate on (default: fake)")
+    explore.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV, DEFAULT_SCHEDULER),
+                         help="fake backend: as for run")
+    _add_inject(explore)
+    explore.add_argument("--examples", type=_positive, default=DEFAULT_EXAMPLES, metavar="N",
+                         help=f"generate up to N scenarios (default: {DEFAULT_EXAMPLES})")
+    explore.add_argument("--steps", type=_positive, default=DEFAULT_STEPS, metavar="N",
+                         help=f"at most N steps a scenario (default: {DEFAULT_STEPS})")
+    explore.add_argument("--seed", type=int, metavar="S",
+                         help="the same seed generates the same scenarios (default: random, "
+                              "printed)")
+    explore.add_argument("--max-seconds", type=_positive, metavar="T",
+                         help="stop after T seconds, writing what was found so far")
+    explore.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                         help=f"where to write the scenarios found (default: {DEFAULT_OUT}/)")
+    explore.add_argument("--diff", action="store_true",
+                         help="also run each scenario on Nova and report each difference "
+                              "with the fake cloud")
+    explore.add_argument("--first", action="store_true",
+                         help="stop searching at the first failing scenario, shrink it and "
+                              "write it alone; else search on for a while for other oracles "
+                              "broken, and write each")
+    explore.add_argument("--no-shrink", action="store_true",
+                         help="write what is found as found, without shrinking it (faster, "
+                              "on Nova above all)")
+    explore.add_argument("--no-faults", action="store_true",
+                         help="generate no compute-fault steps")
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    # Imported on use: it brings hypothesis, which run does not need.
+    from harness.explore.command import cmd_explore
+
+    return cmd_explore(args)
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
@@ -355,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": cmd_run, "diff": cmd_diff, "list": cmd_list,
-                "explain": cmd_explain}[args.command](args)
+                "explain": cmd_explain, "explore": _cmd_explore}[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -101,7 +101,15 @@ def _check_step(scenario: Scenario, result: StepOutcome,
     if expect.request_spec is not None:
         for index, spec in result.request_specs.items():
             yield from _check_request_spec(expect.request_spec, spec, index)
-    if expect.allocations == "consistent":
+    yield from what_always_holds(scenario, result, before)
+
+
+def what_always_holds(scenario: Scenario, result: StepOutcome,
+                      before: StepOutcome | None = None) -> Iterator[Mismatch]:
+    """The checks of a step that do not depend on what its scenario expects: placement
+    consistent with what Nova keeps (unless the step says "unchecked") and the
+    invariants; ``before`` is the step before it."""
+    if result.step.expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
     for violation in invariants.violations(
             {host.name: {host.name} for host in scenario.cloud.hosts}, result, before):

@@ -8,6 +8,7 @@ nothing is run from a file that has one.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -87,13 +88,66 @@ def load_scenario(path: Path, root: Path | None = None) -> Scenario:
         match = re.search(r"at line (\d+)", str(exc))
         raise ScenarioError(path, [Problem(
             (), f"not valid TOML: {exc}", int(match.group(1)) if match else None)]) from None
+    return load_data(data, path, _scenario_id(path, root), text)
 
+
+def load_data(data: dict[str, Any], path: Path, scenario_id: str, text: str | None = None
+              ) -> Scenario:
+    """A scenario from a file's parsed TOML, validated as ``load_scenario`` validates a
+    file (``text``: the file's text, to give each problem its line)."""
     problems = _schema_problems(data) or _reference_problems(data)
     if problems:
-        lines = KeyLines(text)
+        lines = KeyLines(text or "")
         raise ScenarioError(path, [
             Problem(p.key_path, p.message, lines.find(p.key_path)) for p in problems])
-    return _build(data, path, _scenario_id(path, root))
+    return _build(data, path, scenario_id)
+
+
+class StepLoader:
+    """A scenario's steps validated and built one at a time, with the checks
+    ``load_data`` makes of a whole file (schema, then references to what earlier steps
+    made), for scenarios generated step by step (``harness.explore``): each step is
+    checked when it is added, so the data is a valid file at every point, at the cost
+    of one step's checks rather than the whole file's each time."""
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        """``data``: the scenario's ``scenario`` and ``cloud`` tables; its steps, if any,
+        are added as by ``add``."""
+        self.path = path
+        self.data: dict[str, Any] = {**data, "steps": []}
+        # The header is checked with an empty step list, which is no problem yet.
+        problems = [p for p in _schema_problems(self.data) if p.key_path != ("steps",)]
+        problems = problems or _cloud_problems(self.data)
+        if problems:
+            raise ScenarioError(path, problems)
+        self._hosts = _host_names(self.data)
+        self._names = Names(self._hosts, [f["name"] for f in self.data["cloud"]["flavors"]])
+        # The cloud as a Scenario (without steps): what a backend opens.
+        self.scenario = _build(self.data, path, path.stem)
+        for raw in data.get("steps", ()):
+            self.add(raw)
+
+    def add(self, raw: dict[str, Any]) -> Step:
+        """Check one more step against the schema and what the steps before it made;
+        append it to ``data`` and return it built. A problem is a ScenarioError and
+        leaves ``data`` as it was."""
+        index = len(self.data["steps"])
+        problems = [Problem(("steps", index, *p.key_path), p.message)
+                    for p in _schema_problems(raw, _step_validator(_action(raw)))]
+        names = copy.deepcopy(self._names)
+        if not problems:
+            step = _build_step(index, raw)
+            problems = list(_step_problems(index, step, raw, names, self._hosts))
+        if problems:
+            raise ScenarioError(self.path, problems)
+        self._names = names
+        self.data["steps"].append(raw)
+        return step
+
+
+def _action(raw: Any) -> str | None:
+    action = raw.get("action") if isinstance(raw, dict) else None
+    return action if isinstance(action, str) else None
 
 
 def _scenario_id(path: Path, root: Path | None) -> str:
@@ -124,9 +178,22 @@ def _validator() -> jsonschema.protocols.Validator:
     return jsonschema.validators.validator_for(schema)(schema)
 
 
-def _schema_problems(data: dict[str, Any]) -> list[Problem]:
+@cache
+def _step_validator(action: str | None) -> jsonschema.protocols.Validator:
+    """The schema of one step, for steps checked one at a time: its action's branch of
+    ``$defs.step`` (what the whole schema checks it with), or all of ``$defs.step`` for
+    a step whose action is missing or unknown (the "expected one of" problem)."""
+    schema = scenario_schema()
+    branch = ({"$ref": "#/$defs/step"} if action not in STEP_TYPES
+              else {"type": "object", **STEP_TYPES[action].json_schema()})
+    step = {"$schema": schema["$schema"], "$defs": schema["$defs"], **branch}
+    return jsonschema.validators.validator_for(schema)(step)
+
+
+def _schema_problems(data: dict[str, Any],
+                     validator: jsonschema.protocols.Validator | None = None) -> list[Problem]:
     problems = []
-    for error in _validator().iter_errors(data):
+    for error in (validator or _validator()).iter_errors(data):
         # A oneOf error wraps one error per branch; the deepest is the branch
         # the author meant ("vcpus must be an integer", not "host must be a string").
         # On a tie, an error about the content beats "wrong type"/"not the
@@ -155,20 +222,35 @@ def _expected(error: jsonschema.ValidationError) -> str:
 
 def _reference_problems(data: dict[str, Any]) -> list[Problem]:
     """What the schema cannot see: names that must refer to something defined."""
+    problems = _cloud_problems(data)
+    hosts = _host_names(data)
+    names = Names(hosts, [f["name"] for f in data["cloud"]["flavors"]])
+    for i, raw in enumerate(data["steps"]):
+        problems.extend(_step_problems(i, _build_step(i, raw), raw, names, hosts))
+    return problems
+
+
+def _host_names(data: dict[str, Any]) -> list[str]:
+    return [h if isinstance(h, str) else h["name"] for h in data["cloud"]["hosts"]]
+
+
+def _cloud_problems(data: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    hosts = [h if isinstance(h, str) else h["name"] for h in data["cloud"]["hosts"]]
     flavors = [f["name"] for f in data["cloud"]["flavors"]]
-    for kind, names in (("hosts", hosts), ("flavors", flavors)):
+    for kind, names in (("hosts", _host_names(data)), ("flavors", flavors)):
         for i, name in enumerate(names):
             if name in names[:i]:
                 problems.append(Problem(("cloud", kind, i), f"duplicate name {name!r}"))
-    names = Names(hosts, flavors)
-    for i, raw in enumerate(data["steps"]):
-        at: KeyPath = ("steps", i)
-        step = _build_step(i, raw)
-        problems.extend(Problem((*at, *key), message) for key, message in step.references(names))
-        problems.extend(_expect_problems(at, step, raw.get("expect", {}), hosts))
     return problems
+
+
+def _step_problems(index: int, step: Step, raw: dict[str, Any], names: Names,
+                   hosts: list[str]) -> Iterator[Problem]:
+    """Step ``index``'s references, with ``names`` as the steps before it left them
+    (updated with what this one makes)."""
+    at: KeyPath = ("steps", index)
+    yield from (Problem((*at, *key), message) for key, message in step.references(names))
+    yield from _expect_problems(at, step, raw.get("expect", {}), hosts)
 
 
 def _expect_problems(at: KeyPath, step: Step, expect: dict[str, Any], hosts: list[str]

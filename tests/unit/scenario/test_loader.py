@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenario.loader import KeyLines, ScenarioError, discover, load_scenario
+from harness.scenario.loader import (
+    KeyLines,
+    ScenarioError,
+    StepLoader,
+    discover,
+    load_data,
+    load_scenario,
+)
 from harness.scenario.model import (
     FlavorDef,
     HostDef,
@@ -460,3 +467,59 @@ def test_a_bad_step_is_located_and_explained(tmp_path, step, fragment, message):
     [problem] = problems(write(tmp_path / "s.toml", text))
     assert problem.startswith(f"{line}: {message}"), problem
 
+
+
+# Loading a generated scenario step by step (harness.explore)
+
+
+def _header() -> dict:
+    return {"scenario": {"title": "generated"},
+            "cloud": {"hosts": ["host1", "host2"],
+                      "flavors": [{"name": "small", "vcpus": 1, "memory_mb": 512,
+                                   "disk_gb": 1}]}}
+
+
+def test_a_step_loader_builds_each_step_as_the_whole_file_would_load(tmp_path):
+    steps = [{"action": "create", "flavor": "small", "count": 2},
+             {"action": "live-migrate", "server": 0, "host": "host2"},
+             {"action": "delete", "server": 1}]
+    loader = StepLoader(_header(), tmp_path / "g.toml")
+    built = [loader.add(raw) for raw in steps]
+
+    whole = load_data({**_header(), "steps": steps}, tmp_path / "g.toml", "g")
+    assert tuple(built) == whole.steps
+    assert loader.data == {**_header(), "steps": steps}
+    assert loader.scenario.cloud == whole.cloud
+
+
+@pytest.mark.parametrize("raw, problem", [
+    ({"action": "live-migrate", "server": 5}, "steps[1].server: server 5 is not created"),
+    ({"action": "delete", "server": 0, "host": "host1"}, "steps[1]: Additional properties"),
+    ({"action": "resize", "server": 0, "flavor": "huge"}, "steps[1].flavor: unknown flavor"),
+    ({"action": "teleport"}, "steps[1].action: 'teleport' is not one of"),
+    ({"action": "create", "flavor": "small", "count": 0}, "steps[1].count: 0 is less"),
+])
+def test_a_step_loader_refuses_a_bad_step_as_the_file_loader_does_and_keeps_the_rest(
+        tmp_path, raw, problem):
+    loader = StepLoader(_header(), tmp_path / "g.toml")
+    loader.add({"action": "create", "flavor": "small"})
+    with pytest.raises(ScenarioError) as caught:
+        loader.add(raw)
+    assert problem in str(caught.value)
+    assert len(loader.data["steps"]) == 1
+    assert loader.add({"action": "delete", "server": 0}).index == 1
+
+
+def test_a_step_loader_remembers_what_earlier_steps_deleted(tmp_path):
+    loader = StepLoader(_header(), tmp_path / "g.toml")
+    loader.add({"action": "create", "flavor": "small"})
+    loader.add({"action": "delete", "server": 0})
+    with pytest.raises(ScenarioError, match="server 0 is deleted by step 2"):
+        loader.add({"action": "stop", "server": 0})
+
+
+def test_a_step_loader_refuses_a_bad_cloud(tmp_path):
+    header = _header()
+    header["cloud"]["hosts"] = ["host1", "host1"]
+    with pytest.raises(ScenarioError, match="duplicate name 'host1'"):
+        StepLoader(header, tmp_path / "g.toml")

@@ -1,0 +1,110 @@
+"""The pieces of harness.explore that need no search: the twin of a scenario, the
+TOML the writer emits, and the model a session keeps."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.backends.fake import FakeCloudBackend
+from harness.explore.oracles import PER_REQUEST_FIELD, check_step
+from harness.explore.session import CreateRecord, Session
+from harness.explore.twin import make_twin
+from harness.explore.writer import _literal, _value
+from harness.scenario.loader import load_data
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CLOUD = {"hosts": ["host1", "host2", "host3"],
+         "flavors": [{"name": "small", "vcpus": 1, "memory_mb": 512, "disk_gb": 1}]}
+HEADER = {"scenario": {"title": "generated"}, "cloud": CLOUD}
+
+
+def test_the_twin_creates_a_batch_alone_in_the_same_order_and_maps_the_move():
+    steps = [{"action": "create", "flavor": "small", "count": 2, "min_count": 1},
+             {"action": "live-migrate", "server": 1}]
+    record = CreateRecord(0, 2, None, ("host1", "host2", "host3"))
+    twin = make_twin(steps, {0: record, 1: record})
+
+    assert twin is not None
+    assert twin.steps == ({"action": "create", "flavor": "small"},
+                          {"action": "create", "flavor": "small"},
+                          {"action": "live-migrate", "server": 1})
+    assert twin.compared == (1,)
+    assert twin.index == {0: 1, 1: 2}
+
+
+def test_the_twin_pins_a_forced_create_by_disabling_the_other_hosts_around_it():
+    steps = [{"action": "create", "flavor": "small", "availability_zone": "nova:host2"},
+             {"action": "migrate", "server": 0}]
+    record = CreateRecord(0, 1, "host2", ("host1",))
+    twin = make_twin(steps, {0: record})
+
+    assert twin is not None
+    assert twin.steps == (
+        {"action": "set-service", "host": "host1", "disabled": True},
+        {"action": "create", "flavor": "small"},
+        {"action": "set-service", "host": "host1", "disabled": False},
+        {"action": "migrate", "server": 0})
+    assert twin.index == {0: 2, 1: 3}
+    # The twin is a valid scenario, as the writer and the replay load it.
+    load_data({**HEADER, "steps": list(twin.steps)}, Path("twin.toml"), "twin")
+
+
+def test_no_twin_without_a_move_of_a_server_created_otherwise_than_alone():
+    alone = CreateRecord(0, 1, None, ())
+    batch = CreateRecord(1, 2, None, ())
+    steps = [{"action": "create", "flavor": "small"},
+             {"action": "create", "flavor": "small", "count": 2},
+             {"action": "live-migrate", "server": 0},
+             {"action": "stop", "server": 1}]
+    assert make_twin(steps, {0: alone, 1: batch, 2: batch}) is None
+
+
+@pytest.mark.parametrize("value", [
+    "host1", 'quo"te and \\ back', "ünïcode", 3, 2.5, True, False, ["a", "b"],
+    {"status": "completed", "type": "live-migration"}, [{"host": "host1"}, {"host": "none"}],
+    {"quota": {"instances": 3}},
+])
+def test_the_writer_emits_toml_that_reads_back_as_the_same_value(value):
+    assert tomllib.loads(f"key = {_value(value)}")["key"] == value
+
+
+def test_a_description_cannot_end_its_literal_string_early():
+    text = _literal("one ''' two\x00three\nfour   ")
+    assert tomllib.loads(f"d = '''\n{text}\n'''")["d"] == "one ' ' ' two three\nfour\n"
+
+
+def test_a_session_models_what_the_cloud_holds_after_each_step():
+    session = Session(HEADER, FakeCloudBackend(), "fixed")
+    try:
+        session.run({"action": "create", "flavor": "small", "count": 2})
+        session.run({"action": "set-service", "host": "host3", "disabled": True})
+        session.run({"action": "delete", "server": 1})
+        model = session.model
+        assert sorted(model.servers) == [0]
+        assert model.slots == 2 and model.deleted == {1}
+        assert model.disabled == {"host3"}
+        assert model.created_by[0] == model.created_by[1]
+        assert model.created_by[0].count == 2
+        assert model.created_by[0].others_enabled == ("host1", "host2", "host3")
+        assert model.with_status("ACTIVE") == [0]
+    finally:
+        session.close()
+
+
+def test_a_persisted_per_request_field_is_a_violation_with_the_expectation_to_write():
+    session = Session(HEADER, FakeCloudBackend(inject="bug-1669054"), "fixed")
+    try:
+        session.run({"action": "create", "flavor": "small"})
+        result = session.run({"action": "migrate", "server": 0})
+        violation = check_step(session, result)
+    finally:
+        session.close()
+    assert violation is not None
+    assert violation.oracle == PER_REQUEST_FIELD
+    assert violation.step == 1
+    assert violation.expect == {"request_spec": {"ignore_hosts": []}}
