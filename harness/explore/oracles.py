@@ -81,8 +81,9 @@ def failed(result: StepOutcome) -> bool:
 
 
 def check_step(session: Session, result: StepOutcome) -> Violation | None:
-    """The first oracle the step breaks, if any."""
-    for oracle in (_invariants, _per_request_fields, _named_host, _expected_errors,
+    """The first oracle the step breaks, if any. A persisted per-request field is also
+    an invariant's; its own oracle goes first, as it knows the expectation to write."""
+    for oracle in (_per_request_fields, _invariants, _named_host, _expected_errors,
                    _anti_affinity):
         violation = next(oracle(session, result), None)
         if violation is not None:
