@@ -3,16 +3,23 @@ whose rules are the harness's steps.
 
 An example is a cloud (2 to 4 hosts of three sizes, one or two flavors, two
 nova.conf options) drawn by the ``initialize`` rule, then a sequence of rules, each
-drawing one step (or two, for an operator's recovery of a failed host) from what
-the cloud holds now: a server to move is one that exists, in a state the move
-takes; a host to name is one of the cloud's. Each step is built as the data a
-scenario file holds, validated and built by the loader, and run at once
-(``harness.explore.session``); the oracles judge it before the next is drawn, so
-a failing example stops at the step that shows it. The data is the scenario:
-what is written out is exactly what ran.
+drawing a step from what the cloud holds now: a server to move is one that exists,
+in a state the move takes; a host to name is one of the cloud's. A few rules are
+two steps, as an operator or a user does them: a server group made for the
+create that puts servers in it, a host forced down before its evacuation, a
+failed compute restarted before it is forced up again. hypothesis picks among the
+rules that apply (and, per example, leaves some out: its swarm testing).
 
-Draws are ordered so that hypothesis shrinks towards the plain case: no host
-named, no group, no forced host, the first flavor, the default host size.
+Each step is built as the data a scenario file holds, validated and built by the
+loader, and run at once (``harness.explore.session``); the oracles judge it before
+the next is drawn, so a failing example stops at the step that shows it. The data
+is the scenario: what is written out is exactly what ran.
+
+Draws are made for shrinking: every choice is drawn whether it is used or not, and
+as a number rather than from a list that depends on the steps before (``pick``),
+so an example keeps its meaning when shrinking deletes steps or lowers a number;
+and the first value of each is the plain case (no host named, no group, no forced
+host, the first flavor, the default host size, two hosts).
 """
 
 from __future__ import annotations
