@@ -34,7 +34,8 @@ from harness.explore.oracles import (
 )
 from harness.explore.session import run_steps
 from harness.scenario.checks import Verdict, check
-from harness.scenario.loader import load_scenario
+from harness.scenario.diff import interchangeable
+from harness.scenario.loader import load_data, load_scenario
 from harness.scenario.outcome import StepOutcome
 from harness.scenario.runner import run_scenario
 
@@ -117,7 +118,10 @@ def _last_expect(found: Found, result: StepOutcome | None, observed: dict[str, A
         elif violation.oracle == ANTI_AFFINITY and result.servers:
             expect["servers"] = [{"host": s.host or "none"} for s in result.servers]
         elif violation.oracle == SAME_ON_NOVA:
-            expect.update(_shown(result))
+            scenario = load_data({**found.header, "steps": list(found.steps)},
+                                 Path("found.toml"), "found")
+            unnamed = {h.name for hosts in interchangeable(scenario).values() for h in hosts}
+            expect.update(_shown(result, unnamed))
     elif violation.oracle == NAMED_HOST:
         expect["server"] = {"host": "@target"}
     elif violation.oracle == EXPECTED_ERRORS:
@@ -128,11 +132,14 @@ def _last_expect(found: Found, result: StepOutcome | None, observed: dict[str, A
     return expect
 
 
-def _shown(result: StepOutcome) -> dict[str, Any]:
-    """A step's outcome in the keys ``diff`` compares that expectations can check."""
+def _shown(result: StepOutcome, unnamed: set[str]) -> dict[str, Any]:
+    """A step's outcome in the keys ``diff`` compares that expectations can check; not
+    the hosts that are ``unnamed`` (alike, and named by no step: either may be picked,
+    and an expectation would name them)."""
     expect: dict[str, Any] = {}
     if result.servers and result.step.ACTS_ON_SERVERS:
-        servers = [{"status": s.status, "host": s.host or "none"} for s in result.servers]
+        servers = [{"status": s.status} if s.host in unnamed else
+                   {"status": s.status, "host": s.host or "none"} for s in result.servers]
         if len(servers) == 1:
             expect["server"] = servers[0]
         else:
