@@ -55,6 +55,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
           f"step sequences, {len(stats.paths)} distinct paths, in {stats.seconds:.1f} s; "
           f"{len(result.found)} finding(s)" + (" (time budget spent)" if result.timed_out
                                                else ""))
+    if result.compared is not None:
+        compared, ties = result.compared
+        print(f"{compared} scenario run(s) compared with Nova; {ties} not, their outcome "
+              "depending on how a weight tie is broken (Nova breaks it at random)")
     if result.flaky:
         print(f"note: {result.flaky} (a finding that did not fail again when rerun: the "
               "code under test is not deterministic)")

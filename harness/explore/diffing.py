@@ -45,7 +45,7 @@ class NovaComparer:
             return None
         differences = self._differences(session.data, list(session.outcomes))
         if isinstance(differences, Violation) or not differences:
-            return differences
+            return differences or None
         # Checked again on the scenario as it will be written, up to the step that
         # differs: hosts that later steps name are not interchangeable in the whole
         # scenario, and a tie between them that renaming would have absorbed shows
@@ -54,7 +54,7 @@ class NovaComparer:
         data = {**session.data, "steps": session.data["steps"][:step + 1]}
         differences = self._differences(data, None)
         if isinstance(differences, Violation) or not differences:
-            return differences
+            return differences or None
         step = differences[0].step
         shown = [d for d in differences if d.step == step]
         return Violation(

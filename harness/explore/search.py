@@ -57,6 +57,9 @@ class ExploreResult:
     timed_out: bool = False
     # Set when hypothesis saw an example fail and then pass (nondeterminism).
     flaky: str | None = None
+    # With --diff: how many scenarios were compared with Nova, and how many were not,
+    # their outcome depending on a weight tie.
+    compared: tuple[int, int] | None = None
 
 
 def explore(options: ExploreOptions, backends: Backends,
@@ -124,6 +127,8 @@ def explore(options: ExploreOptions, backends: Backends,
         for closing in (comparer, worker):
             if closing is not None:
                 closing.close()
+    if comparer is not None:
+        result.compared = (comparer.compared, comparer.ties)
     result.found = list(findings.best.values())
     if options.first and result.found:
         # hypothesis shrank one failure, slipping to any other oracle's when smaller:
