@@ -38,14 +38,15 @@ def audit(db: Database, placement: PlacementService) -> list[Mismatch]:
     index = {instance.uuid: i for i, instance in enumerate(instances)}
     flavors = {flavor.id: flavor for flavor in db.query(Flavor)}
     servers = tuple(_server_state(i, instance) for i, instance in enumerate(instances))
-    migrations = tuple(_migration_state(m, index, flavors) for m in db.query(Migration)
-                       if m.instance_uuid in index)
-    allocations = _allocations(placement, index, db.query(Migration))
+    records = [m for m in db.query(Migration) if m.instance_uuid in index]
+    migrations = tuple(_migration_state(m, index, flavors) for m in records)
+    allocations = _allocations(placement, index, records)
     nodes: dict[str, set[str]] = {}
     for node in db.query(ComputeNode):
         nodes.setdefault(node.host, set()).add(node.hypervisor_hostname)
     by_name = {flavor.name: resources_from_flavor(flavor) for flavor in flavors.values()}
-    found = [*invariants.state_violations(nodes, servers, allocations, _capacities(placement)),
+    found = [*invariants.state_violations(nodes, servers, allocations,
+                                          placement.capacities_by_name()),
              *allocation_mismatches(expected_allocations(by_name.__getitem__, servers,
                                                          migrations), allocations)]
     uuids = [instance.uuid for instance in instances]
@@ -92,14 +93,6 @@ def _allocations(placement: PlacementService, index: dict[str, int],
                  migrations: list[Migration]) -> dict[str, dict[str, dict[str, int]]]:
     labels = {uuid: f"server {i}" for uuid, i in index.items()}
     labels.update({m.uuid: f"migration of server {index[m.instance_uuid]}"
-                   for m in migrations if m.instance_uuid in index})
-    return {labels.get(uuid, f"consumer {uuid}"): {
-                placement.providers[rp].name: dict(resources)
-                for rp, resources in consumer.allocations.items()}
-            for uuid, consumer in placement.consumers.items()}
-
-
-def _capacities(placement: PlacementService) -> dict[str, dict[str, int]]:
-    return {provider.name: {rc: inventory.capacity
-                            for rc, inventory in provider.inventories.items()}
-            for provider in placement.providers.values()}
+                   for m in migrations})
+    return {labels.get(uuid, f"consumer {uuid}"): providers
+            for uuid, providers in placement.allocations_by_name().items()}

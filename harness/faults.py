@@ -14,6 +14,7 @@ up once, and would not see the replacement.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, Protocol
@@ -91,31 +92,85 @@ ErrorClass = Callable[[str], type[Exception]]
 INJECTED = "injected fault at"
 
 
-class Racer(Protocol):
-    """Another placement user, racing claims."""
+class PlacementPort(Protocol):
+    """What racing a claim needs of placement, as each backend reaches it."""
 
     def provider_host(self, provider_uuid: str) -> str:
         """The host of a compute node's resource provider."""
 
+    def free_memory(self, provider_uuid: str) -> tuple[int, int]:
+        """The provider's free MEMORY_MB, and the most one allocation may take."""
+
+    def consumer(self, consumer_uuid: str) -> dict[str, Any]:
+        """GET /allocations/{consumer}: its allocations, consumer_generation (None for
+        a consumer that holds nothing), project_id and user_id."""
+
+    def put_allocations(self, consumer_uuid: str, allocations: dict[str, Any],
+                        project_id: str | None, user_id: str | None,
+                        generation: int | None) -> None:
+        """PUT /allocations/{consumer}."""
+
+    def delete_allocations(self, consumer_uuid: str) -> None:
+        """DELETE /allocations/{consumer}."""
+
+
+# Who races: a user of another project, known to no scenario.
+_RACER_PROJECT, _RACER_USER = "racing-project", "racing-user"
+
+
+class Racer:
+    """Another placement user, racing claims: the same moves on either backend."""
+
+    def __init__(self, placement: PlacementPort) -> None:
+        self.placement = placement
+
+    def provider_host(self, provider_uuid: str) -> str:
+        return self.placement.provider_host(provider_uuid)
+
     def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
-        """Allocate the provider's free memory to another consumer; the callable gives
+        """Allocate the provider's free memory to other consumers; the callable gives
         it back."""
+        free, max_unit = self.placement.free_memory(provider_uuid)
+        taken = []
+        while free > 0:
+            amount = min(free, max_unit)
+            taken.append(str(uuid.uuid4()))
+            self.placement.put_allocations(
+                taken[-1], {provider_uuid: {"resources": {"MEMORY_MB": amount}}},
+                _RACER_PROJECT, _RACER_USER, None)
+            free -= amount
+
+        def give_back() -> None:
+            for consumer in taken:
+                self.placement.delete_allocations(consumer)
+
+        return give_back
 
     def consumer_generation(self, consumer_uuid: str) -> int | None:
-        """The consumer's generation in placement; None for a consumer that holds
-        nothing."""
+        generation: int | None = self.placement.consumer(consumer_uuid).get("consumer_generation")
+        return generation
 
     def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
         """Write the consumer's allocations: the same again if it holds some (its
-        generation moves on), else a little on the provider, which the callable gives
-        back."""
+        generation moves on), else 1 MB on the provider, which the callable gives back."""
+        current = self.placement.consumer(consumer_uuid)
+        if current["allocations"]:
+            self.placement.put_allocations(
+                consumer_uuid, {rp: {"resources": dict(a["resources"])}
+                                for rp, a in current["allocations"].items()},
+                current["project_id"], current["user_id"], current["consumer_generation"])
+            return lambda: None
+        self.placement.put_allocations(
+            consumer_uuid, {provider_uuid: {"resources": {"MEMORY_MB": 1}}},
+            _RACER_PROJECT, _RACER_USER, None)
+        return lambda: self.placement.delete_allocations(consumer_uuid)
 
 
 def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
-              error_class: ErrorClass, racer: Racer | None = None) -> None:
+              error_class: ErrorClass, placement: PlacementPort | None = None) -> None:
     """Make ``point``'s method of ``owner`` fail (for ``host``, when the owner serves
-    every host), or stop failing once no host is left; ``racer`` races the claims
-    of a placement-claim point."""
+    every host), or stop failing once no host is left; a placement-claim point races
+    its claims through ``placement``."""
     if point.target in ("manager", "driver", "scheduler"):
         if active:
             setattr(owner, point.method, _raising(point, host, error_class))
@@ -128,9 +183,9 @@ def set_fault(owner: Any, point: FaultPoint, host: str | None, active: bool,
             return
         original = getattr(owner, point.method)
         if point.target == "placement-claim":
-            if racer is None:
-                raise ValueError(f"{point.name} needs a racer")
-            wrapper = _CLAIM_RACES[point.name](original, racer)
+            if placement is None:
+                raise ValueError(f"{point.name} races through placement: none given")
+            wrapper = _CLAIM_RACES[point.name](original, Racer(placement))
         else:
             wrapper = _FailingForHosts(original, point, error_class)
         setattr(owner, point.method, wrapper)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from harness.backends.base import Capacities, RawAllocations, request_spec_state
 from harness.cloud import exception, rpc
@@ -17,7 +17,7 @@ from harness.cloud.rpc import Hop
 from harness.cloud.scheduler.weights import MULTIPLIER_OPTIONS
 from harness.cloud.virt import NodeResources
 from harness.faults import FaultPoint, set_fault
-from harness.fixtures import OTHER_PROJECT, CloudFixture, HostSpec
+from harness.fixtures import CloudFixture, HostSpec
 from harness.inject import bug_injection
 from harness.scenario.model import HostDef, Scenario
 from harness.scenario.outcome import RequestSpecState
@@ -55,15 +55,10 @@ class FakeCloudHandle:
         return request_spec_state(RequestSpec.get_by_instance_uuid(self.cloud.db, server_id))
 
     def allocations(self) -> RawAllocations:
-        providers = self.cloud.placement.providers
-        return {consumer_uuid: {providers[rp].name: dict(resources)
-                                for rp, resources in consumer.allocations.items()}
-                for consumer_uuid, consumer in self.cloud.placement.consumers.items()}
+        return self.cloud.placement.allocations_by_name()
 
     def capacities(self) -> Capacities:
-        return {provider.name: {rc: inventory.capacity
-                                for rc, inventory in provider.inventories.items()}
-                for provider in self.cloud.placement.providers.values()}
+        return self.cloud.placement.capacities_by_name()
 
     def restart_compute(self, host: str) -> None:
         self.cloud.computes[host].init_host()
@@ -80,7 +75,7 @@ class FakeCloudHandle:
                                         cloud.conductor_manager.report_client],
         }
         for owner in owners[point.target]():
-            set_fault(owner, point, host, active, _error_class, _Racer(cloud.placement))
+            set_fault(owner, point, host, active, _error_class, _Placement(cloud.placement))
 
     def mark(self) -> int:
         return self.cloud.trace.mark()
@@ -97,49 +92,31 @@ class FakeCloudHandle:
                 if "scheduling" in hop.facts]
 
 
-class _Racer:
-    """Another project's consumer, allocating straight in the fake placement."""
+class _Placement:
+    """The fake placement as harness.faults races it: straight on the service."""
 
     def __init__(self, placement: PlacementService) -> None:
-        self.placement = placement
+        self.service = placement
 
     def provider_host(self, provider_uuid: str) -> str:
-        return self.placement.providers[provider_uuid].name
+        return self.service.providers[provider_uuid].name
 
-    def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
-        memory = self.placement.providers[provider_uuid].inventories["MEMORY_MB"]
-        free = memory.capacity - self.placement.usage(provider_uuid, "MEMORY_MB")
-        taken = []
-        while free > 0:
-            amount = min(free, memory.total if memory.max_unit is None else memory.max_unit)
-            taken.append(str(uuid.uuid4()))
-            self.placement.put_allocations(
-                taken[-1], {provider_uuid: {"resources": {"MEMORY_MB": amount}}},
-                OTHER_PROJECT, None, None)
-            free -= amount
+    def free_memory(self, provider_uuid: str) -> tuple[int, int]:
+        memory = self.service.providers[provider_uuid].inventories["MEMORY_MB"]
+        free = memory.capacity - self.service.usage(provider_uuid, "MEMORY_MB")
+        return free, memory.total if memory.max_unit is None else memory.max_unit
 
-        def give_back() -> None:
-            for consumer in taken:
-                self.placement.delete_allocations(consumer)
+    def consumer(self, consumer_uuid: str) -> dict[str, Any]:
+        return self.service.get_allocations_for_consumer(consumer_uuid)
 
-        return give_back
+    def put_allocations(self, consumer_uuid: str, allocations: dict[str, Any],
+                        project_id: str | None, user_id: str | None,
+                        generation: int | None) -> None:
+        self.service.put_allocations(consumer_uuid, allocations, project_id, user_id,
+                                     generation)
 
-    def consumer_generation(self, consumer_uuid: str) -> int | None:
-        generation: int | None = self.placement.get_allocations_for_consumer(
-            consumer_uuid)["consumer_generation"]
-        return generation
-
-    def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
-        current = self.placement.get_allocations_for_consumer(consumer_uuid)
-        if current["allocations"]:
-            self.placement.put_allocations(
-                consumer_uuid, current["allocations"], current["project_id"],
-                current["user_id"], current["consumer_generation"])
-            return lambda: None
-        self.placement.put_allocations(
-            consumer_uuid, {provider_uuid: {"resources": {"MEMORY_MB": 1}}},
-            OTHER_PROJECT, None, None)
-        return lambda: self.placement.delete_allocations(consumer_uuid)
+    def delete_allocations(self, consumer_uuid: str) -> None:
+        self.service.delete_allocations(consumer_uuid)
 
 
 def _error_class(name: str) -> type[Exception]:

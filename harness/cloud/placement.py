@@ -113,6 +113,20 @@ class PlacementService:
         provider = self._provider(rp_uuid)
         return {rc: self.usage(rp_uuid, rc) for rc in provider.inventories}
 
+    # Views by provider name, as the harness observes placement
+
+    def allocations_by_name(self) -> dict[str, dict[str, Resources]]:
+        """Every consumer's allocations, keyed by consumer UUID then provider name."""
+        return {consumer_uuid: {self.providers[rp].name: dict(resources)
+                                for rp, resources in consumer.allocations.items()}
+                for consumer_uuid, consumer in self.consumers.items()}
+
+    def capacities_by_name(self) -> dict[str, Resources]:
+        """Every provider's capacity by resource class, keyed by provider name."""
+        return {provider.name: {rc: inventory.capacity
+                                for rc, inventory in provider.inventories.items()}
+                for provider in self.providers.values()}
+
     # Allocation candidates
 
     def get_allocation_candidates(

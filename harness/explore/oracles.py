@@ -33,7 +33,7 @@ from harness.explore.session import Session
 from harness.scenario.checks import what_always_holds
 from harness.scenario.mismatch import Mismatch
 from harness.scenario.outcome import StepOutcome
-from harness.scenario.stale import PER_REQUEST_FIELDS
+from harness.scenario.stale import persisted_fields
 from harness.scenario.steps.base import MoveStep
 
 INVARIANT = "invariant"
@@ -107,11 +107,9 @@ def _per_request_fields(session: Session, result: StepOutcome) -> Iterator[Viola
     leaked: dict[str, Any] = {}
     lines = []
     for index, spec in sorted(result.request_specs.items()):
-        for name in PER_REQUEST_FIELDS:
-            value = getattr(spec, name)
-            if value:
-                leaked[name] = "none" if name == "requested_destination" else []
-                lines.append(f"server {index}: RequestSpec.{name} = {value!r} persisted")
+        for name, value in persisted_fields(spec).items():
+            leaked[name] = "none" if name == "requested_destination" else []
+            lines.append(f"server {index}: RequestSpec.{name} = {value!r} persisted")
     if leaked:
         yield Violation(PER_REQUEST_FIELD, result.step.index,
                         f"{result.step.describe_outcome(result)} persisted "

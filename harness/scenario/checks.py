@@ -111,11 +111,9 @@ def what_always_holds(scenario: Scenario, result: StepOutcome,
     invariants; ``before`` is the step before it."""
     if result.step.expect.allocations == "consistent":
         yield from _check_allocations(scenario, result)
-    for violation in invariants.violations(
-            {host.name: {host.name} for host in scenario.cloud.hosts}, result, before):
-        # A scenario that expects a bug expects the invariant that names it broken.
-        if not (scenario.expect_bug and f"bug #{scenario.expect_bug}" in violation.expected):
-            yield violation
+    yield from invariants.violations(
+        {host.name: {host.name} for host in scenario.cloud.hosts}, result, before,
+        expected_bug=scenario.expect_bug)
 
 
 def _check_server(expect: ServerExpect, server: ServerState, result: StepOutcome,

@@ -16,19 +16,21 @@ from collections.abc import Collection, Iterator, Mapping
 
 from harness.scenario.mismatch import Mismatch
 from harness.scenario.outcome import Allocations, ServerState, StepOutcome
-from harness.scenario.stale import PER_REQUEST_FIELDS
+from harness.scenario.stale import PER_REQUEST_FIELDS, persisted_fields
 
 # Servers that may have no host: never placed, or shelved away (Nova clears the host).
 _HOSTLESS_VM_STATES = ("building", "error", "shelved_offloaded")
 
 
 def violations(nodes: Mapping[str, Collection[str]], result: StepOutcome,
-               before: StepOutcome | None = None) -> Iterator[Mismatch]:
+               before: StepOutcome | None = None,
+               expected_bug: str | None = None) -> Iterator[Mismatch]:
     """What is wrong after the step ``result`` in a cloud of the given hosts' nodes;
-    ``before`` is the step before it."""
+    ``before`` is the step before it. A scenario that expects a bug (``expected_bug``)
+    expects the field it leaks persisted."""
     yield from state_violations(nodes, result.all_servers, result.allocations,
                                 result.capacities, settled=result.settled)
-    yield from _per_request_fields_not_persisted(result)
+    yield from _per_request_fields_not_persisted(result, expected_bug)
     if before is not None and result.api_status == 403:
         yield from _refused_request_changes_nothing(before, result)
 
@@ -85,14 +87,15 @@ def _usage_within_capacity(allocations: Allocations,
                                f"at most {capacity.get(rc, 0)}", f"{amount} allocated")
 
 
-def _per_request_fields_not_persisted(result: StepOutcome) -> Iterator[Mismatch]:
+def _per_request_fields_not_persisted(result: StepOutcome,
+                                      expected_bug: str | None) -> Iterator[Mismatch]:
     """A RequestSpec as persisted never holds what Nova keeps for one request only
     (ignore_hosts, requested_destination, retry): each of them, leaked, was a bug of
     the stale-RequestSpec family."""
     for index, spec in sorted(result.request_specs.items()):
-        for name, bug in PER_REQUEST_FIELDS.items():
-            value = getattr(spec, name)
-            if value:
+        for name, value in persisted_fields(spec).items():
+            bug = PER_REQUEST_FIELDS[name]
+            if bug != expected_bug:
                 yield Mismatch(
                     f"invariant per-request-fields-not-persisted: server {index} "
                     f"RequestSpec.{name}", f"not persisted (bug #{bug} persisted it)",

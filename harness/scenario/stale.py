@@ -20,6 +20,11 @@ PER_REQUEST_FIELDS = {"ignore_hosts": "1669054", "requested_destination": "17975
                       "retry": "1718512"}
 
 
+def persisted_fields(spec: RequestSpecState) -> dict[str, object]:
+    """The per-request fields a persisted RequestSpec holds, by name: none, in Nova 34."""
+    return {name: getattr(spec, name) for name in PER_REQUEST_FIELDS if getattr(spec, name)}
+
+
 @dataclass(frozen=True)
 class Origin:
     step: int          # 0-based index of the step after which it was first seen

@@ -19,8 +19,6 @@ import gc
 import logging
 import re
 import sys
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import fixtures
@@ -204,52 +202,27 @@ class NovaCloud(fixtures.Fixture):
         name: str = self.placement.get(f"/resource_providers/{provider_uuid}").body["name"]
         return name
 
-    def take_free_space(self, provider_uuid: str) -> Callable[[], None]:
-        """Another project's consumer takes the provider's free memory, as a racing
-        request would; the callable gives it back."""
+    def free_memory(self, provider_uuid: str) -> tuple[int, int]:
         url = f"/resource_providers/{provider_uuid}"
         memory = self.placement.get(f"{url}/inventories").body["inventories"]["MEMORY_MB"]
         used = self.placement.get(f"{url}/usages").body["usages"].get("MEMORY_MB", 0)
-        free = int((memory["total"] - memory["reserved"]) * memory["allocation_ratio"]) - used
-        taken = []
-        while free > 0:
-            amount = min(free, memory["max_unit"])
-            taken.append(str(uuid.uuid4()))
-            self.placement.put(f"/allocations/{taken[-1]}", {
-                "allocations": {provider_uuid: {"resources": {"MEMORY_MB": amount}}},
-                "project_id": OTHER_PROJECT, "user_id": "other-user",
-                "consumer_generation": None}, version="1.28")
-            free -= amount
+        capacity = int((memory["total"] - memory["reserved"]) * memory["allocation_ratio"])
+        return capacity - used, memory["max_unit"]
 
-        def give_back() -> None:
-            for consumer in taken:
-                self.placement.delete(f"/allocations/{consumer}")
+    def consumer(self, consumer_uuid: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.placement.get(
+            f"/allocations/{consumer_uuid}", version="1.28").body
+        return body
 
-        return give_back
+    def put_allocations(self, consumer_uuid: str, allocations: dict[str, Any],
+                        project_id: str | None, user_id: str | None,
+                        generation: int | None) -> None:
+        self.placement.put(f"/allocations/{consumer_uuid}", {
+            "allocations": allocations, "project_id": project_id, "user_id": user_id,
+            "consumer_generation": generation}, version="1.28")
 
-    def consumer_generation(self, consumer_uuid: str) -> int | None:
-        generation: int | None = self.placement.get(
-            f"/allocations/{consumer_uuid}", version="1.28").body.get("consumer_generation")
-        return generation
-
-    def write_consumer(self, consumer_uuid: str, provider_uuid: str) -> Callable[[], None]:
-        """Write the consumer's allocations as another writer would: the same again
-        (the generation moves on), or, for a consumer that holds nothing, 1 MB on the
-        provider, which the callable gives back."""
-        url = f"/allocations/{consumer_uuid}"
-        current = self.placement.get(url, version="1.28").body
-        if current["allocations"]:
-            self.placement.put(url, {
-                "allocations": {rp: {"resources": a["resources"]}
-                                for rp, a in current["allocations"].items()},
-                "project_id": current["project_id"], "user_id": current["user_id"],
-                "consumer_generation": current["consumer_generation"]}, version="1.28")
-            return lambda: None
-        self.placement.put(url, {
-            "allocations": {provider_uuid: {"resources": {"MEMORY_MB": 1}}},
-            "project_id": OTHER_PROJECT, "user_id": "other-user",
-            "consumer_generation": None}, version="1.28")
-        return lambda: self.placement.delete(url)
+    def delete_allocations(self, consumer_uuid: str) -> None:
+        self.placement.delete(f"/allocations/{consumer_uuid}")
 
     def _providers(self) -> list[dict[str, Any]]:
         return self.placement.get(
