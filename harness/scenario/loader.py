@@ -241,7 +241,21 @@ def _cloud_problems(data: dict[str, Any]) -> list[Problem]:
         for i, name in enumerate(names):
             if name in names[:i]:
                 problems.append(Problem(("cloud", kind, i), f"duplicate name {name!r}"))
+    for i, host in enumerate(data["cloud"]["hosts"]):
+        if isinstance(host, dict):
+            problems.extend(_memory_problems(("cloud", "hosts", i), host))
     return problems
+
+
+def _memory_problems(at: KeyPath, host: dict[str, Any]) -> Iterator[Problem]:
+    """Placement refuses a MEMORY_MB inventory whose reserved is not below its total
+    (InvalidInventoryCapacity), so such a host would have no memory to offer."""
+    default = HostDef(name="")
+    memory = host.get("memory_mb", default.memory_mb)
+    reserved = host.get("reserved_host_memory_mb", default.reserved_host_memory_mb)
+    if memory <= reserved:
+        yield Problem(at, f"memory_mb = {memory} is not above reserved_host_memory_mb = "
+                          f"{reserved}: placement refuses such an inventory")
 
 
 def _step_problems(index: int, step: Step, raw: dict[str, Any], names: Names,

@@ -122,8 +122,11 @@ class CreateStep(Step):
 
         def built() -> list[dict[str, Any]] | None:
             found = servers()
-            # The API made every server of the request before it answered.
-            if found and all(s["status"] != "BUILD" for s in found):
+            # The API made every server of the request before it answered. A failed
+            # build is saved in ERROR before its fault is written
+            # (scheduler_utils.set_vm_state_and_notify): wait for both.
+            if found and all(s["status"] != "BUILD"
+                             and (s["status"] != "ERROR" or s.get("fault")) for s in found):
                 return found
             return None
 

@@ -187,6 +187,10 @@ REFERENCE_CASES = {
     "duplicate-host": (
         HEADER.replace('"host2"]', '"host2", "host1"]'),
         "hosts = ", "cloud.hosts[2]: duplicate name 'host1'"),
+    "memory-not-above-reserved": (
+        HEADER.replace('"host2"]', '{ name = "host2", memory_mb = 512 }]'),
+        "hosts = ", "cloud.hosts[1]: memory_mb = 512 is not above reserved_host_memory_mb "
+                    "= 512: placement refuses such an inventory"),
     "migration-on-create": (
         HEADER + '[steps.expect]\nmigration = { status = "completed" }\n',
         "migration = ", "steps[0].expect.migration: a create step creates no migration"),

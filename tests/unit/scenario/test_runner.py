@@ -306,3 +306,27 @@ host = "@other"
     assert [s.index for s in created.servers] == [2]
     assert moved.servers[0].index == 2 and moved.servers[0].host != created.servers[0].host
     assert [s.index for s in moved.all_servers] == [2]
+
+
+def test_a_failed_create_is_read_once_its_fault_is_written(tmp_path, monkeypatch):
+    # Nova saves a failed build in ERROR, then writes its fault: a read between the
+    # two sees ERROR and no fault. The first listing here is such a read.
+    listed = TestOpenStackClient.get_servers
+    reads: list[int] = []
+
+    def between_the_two_writes(self, *args, **kwargs):
+        servers = listed(self, *args, **kwargs)
+        reads.append(len(reads))
+        if len(reads) == 1:
+            servers = [{k: v for k, v in s.items() if k != "fault"} for s in servers]
+        return servers
+
+    monkeypatch.setattr(TestOpenStackClient, "get_servers", between_the_two_writes)
+    backend = FakeCloudBackend()
+    text = HEADER.replace('hosts = ["host1", "host2"]',
+                          'hosts = [{ name = "host1", memory_mb = 1024 }]')
+    scenario = load_scenario(write(tmp_path / "s.toml", text))
+    [created] = run_scenario(scenario, backend, "fixed").steps
+    assert len(reads) > 1
+    assert {s.status for s in created.servers} == {"ERROR"}
+    assert created.error_class == "NoValidHost"
