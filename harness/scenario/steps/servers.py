@@ -122,13 +122,17 @@ class CreateStep(Step):
 
         def built() -> list[dict[str, Any]] | None:
             found = servers()
-            # The API made every server of the request before it answered. A failed
-            # build is saved in ERROR before its fault is written
-            # (scheduler_utils.set_vm_state_and_notify): wait for both.
-            if found and all(s["status"] != "BUILD"
-                             and (s["status"] != "ERROR" or s.get("fault")) for s in found):
-                return found
-            return None
+            # The API made every server of the request before it answered.
+            if not found or any(s["status"] == "BUILD" for s in found):
+                return None
+            # A failed build is saved in ERROR before its fault is written
+            # (scheduler_utils.set_vm_state_and_notify): wait for both. Read each
+            # from its own cell: before nova 33 a listing shows no fault of a
+            # server buried in cell0 (InstanceList.fill_faults read one cell).
+            found = [runner.cloud.admin_api.get_server(s["id"]) if s["status"] == "ERROR"
+                     else s for s in found]
+            return found if all(s["status"] != "ERROR" or s.get("fault")
+                                 for s in found) else None
 
         found, settled = runner.wait(built)
         if found is None:
