@@ -2,7 +2,7 @@
 the cheap check of the injections on one Nova release (tox -e functional-nova-<release>),
 where tests/nova runs the whole catalogue once per bug.
 
-    python -m tests.nova.injections [-j N] [--per-bug N] [BUG ...]
+    python -m tests.nova.injections [-j N] [--per-bug N|all] [BUG ...]
 
 For each bug: APPLIED when every scenario tagged with it fails with "why" naming the
 bug; REFUSED when the release's code does not hold the expression the injection
@@ -45,10 +45,22 @@ def check_bug(bug: KnownBug, jobs: int, per_bug: int | None = None) -> tuple[str
     return "APPLIED", f"caught by {len(runs)} scenario(s)"
 
 
+def _count_or_all(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 or 'all', not {text!r}")
+    return count
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.nova.injections")
     parser.add_argument("-j", "--jobs", type=int, default=2)
-    parser.add_argument("--per-bug", type=int, metavar="N",
+    parser.add_argument("--per-bug", type=_count_or_all, metavar="N", default=None,
                         help="only the first N scenarios of each bug (default: all)")
     parser.add_argument("bugs", nargs="*", choices=[[], *KNOWN_BUGS], metavar="BUG",
                         help="the known bugs to check (default: all)")

@@ -16,6 +16,7 @@ from harness.backends.nova.logs import filter_reason, weigher_scores
 from harness.cli import main
 from harness.inject import KNOWN_BUGS, Injection, InjectionError, _rebuild
 from harness.scenario.loader import load_scenario
+from tests.nova import injections
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -207,3 +208,16 @@ def test_a_step_as_a_project_manager_is_not_applicable_where_nova_has_no_such_ro
     check_applicable(scenario, "2.104", True, "34.0.0")
     with pytest.raises(NotApplicable, match="no project manager role"):
         check_applicable(scenario, "2.100", False, "31.3.1")
+
+
+@pytest.mark.parametrize("text, count", [("2", 2), ("all", None)])
+def test_the_release_check_takes_a_count_of_scenarios_per_bug_or_all(text, count):
+    assert injections._count_or_all(text) == count
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", ""])
+def test_the_release_check_refuses_a_bad_count_before_running(text, capsys):
+    with pytest.raises(SystemExit) as exited:
+        injections.main(["--per-bug", text])
+    assert exited.value.code == 2
+    assert f"expected a number above 0 or 'all', not {text!r}" in capsys.readouterr().err
