@@ -6,6 +6,11 @@ stopped already): every server on a known host and node or on none in a state
 that has none, no task left, placement holding exactly what the servers and their
 moves in progress should hold (no orphan consumer, no double claim, nothing held
 by a finished migration), and no provider used beyond its capacity.
+
+It sees the cloud once, not step by step: where an evacuation's hold on its source
+went is read from each server's migrations in order (``expected_allocations``
+without ``holds``), which cannot show a shelve offload between them, or a source
+that restarted while a later move held its hold.
 """
 
 from __future__ import annotations

@@ -199,8 +199,8 @@ class CloudMachine(RuleBasedStateMachine):
         raise self.explorer.findings.record(found)
 
     def _server(self, data: st.DataObject, *statuses: str) -> int:
-        """A server to act on: one that a move may take (see CloudModel.movable)."""
-        return pick(data, self.model.movable(*statuses), "server")
+        """A server to act on: one in one of ``statuses``."""
+        return pick(data, self.model.with_status(*statuses), "server")
 
     def _host(self, data: st.DataObject, hosts: list[str]) -> str | None:
         """A host to name, or (first, what shrinking goes to) none."""
@@ -211,7 +211,7 @@ class CloudMachine(RuleBasedStateMachine):
         return [h for h in self.model.hosts if h != host]
 
     def _has(self, *statuses: str) -> bool:
-        return self.session is not None and bool(self.model.movable(*statuses))
+        return self.session is not None and bool(self.model.with_status(*statuses))
 
     # Servers
 

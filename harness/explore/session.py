@@ -78,21 +78,12 @@ class CloudModel:
     # scenario may not reuse one).
     groups: dict[str, str] = field(default_factory=dict)
     group_names: list[str] = field(default_factory=list)
-    # Servers evacuated from a host whose compute has not restarted since: they hold
-    # their source host too. Not moved or shelved until it restarts: what placement
-    # then holds is not what the harness's allocation model says (see README.md,
-    # Exploring), though the fake cloud and Nova agree on it.
-    evacuated: set[int] = field(default_factory=set)
     # Faults set on computes: (host, point).
     faults: set[tuple[str, str]] = field(default_factory=set)
     ever_faulted: bool = False
 
     def with_status(self, *statuses: str) -> list[int]:
         return sorted(i for i, s in self.servers.items() if s.status in statuses)
-
-    def movable(self, *statuses: str) -> list[int]:
-        """Servers in one of ``statuses`` that a move or shelve may take."""
-        return [i for i in self.with_status(*statuses) if i not in self.evacuated]
 
     def members(self, group: str) -> list[int]:
         """The existing servers that a create put in ``group``."""
@@ -160,9 +151,6 @@ class Session:
         if action == "delete":
             model.deleted.add(raw["server"])
         model.servers = {s.index: s for s in result.all_servers if s.index not in model.deleted}
-        model.evacuated = {m.server for m in result.all_migrations
-                           if m.type == "evacuation" and m.status == "done"
-                           and m.server is not None}
         if action == "create-server-group":
             model.group_names.append(raw["name"])
         if action == "set-service" and ok:

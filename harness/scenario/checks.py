@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from harness.cloud.objects import MIGRATION_TERMINAL_STATUSES
 from harness.scenario import invariants
+from harness.scenario.holds import Held, SourceHolds
 from harness.scenario.mismatch import Mismatch
 from harness.scenario.model import (
     NO_HOST,
@@ -56,15 +57,16 @@ class Verdict:
 
 
 def check(outcome: Outcome) -> Verdict:
-    befores = [None, *outcome.steps[:-1]]
+    steps = outcome.steps
     return Verdict(outcome.scenario, outcome,
-                   [StepVerdict(s, list(_check_step(outcome.scenario, s, before)))
-                    for s, before in zip(outcome.steps, befores, strict=True)],
+                   [StepVerdict(s, list(_check_step(outcome.scenario, steps[:n + 1])))
+                    for n, s in enumerate(steps)],
                    seconds=outcome.seconds)
 
 
-def _check_step(scenario: Scenario, result: StepOutcome,
-                before: StepOutcome | None) -> Iterator[Mismatch]:
+def _check_step(scenario: Scenario, steps: Sequence[StepOutcome]) -> Iterator[Mismatch]:
+    """The mismatches of the last of ``steps`` (the steps up to it, in order)."""
+    result = steps[-1]
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or step.SUCCESS_STATUS
     if expected_status is None and result.api_message:
@@ -101,16 +103,17 @@ def _check_step(scenario: Scenario, result: StepOutcome,
     if expect.request_spec is not None:
         for index, spec in result.request_specs.items():
             yield from _check_request_spec(expect.request_spec, spec, index)
-    yield from what_always_holds(scenario, result, before)
+    yield from what_always_holds(scenario, steps)
 
 
-def what_always_holds(scenario: Scenario, result: StepOutcome,
-                      before: StepOutcome | None = None) -> Iterator[Mismatch]:
-    """The checks of a step that do not depend on what its scenario expects: placement
-    consistent with what Nova keeps (unless the step says "unchecked") and the
-    invariants; ``before`` is the step before it."""
+def what_always_holds(scenario: Scenario, steps: Sequence[StepOutcome]) -> Iterator[Mismatch]:
+    """The checks of the last of ``steps`` (the steps up to it, in order) that do not
+    depend on what its scenario expects: placement consistent with what Nova keeps
+    (unless the step says "unchecked") and the invariants."""
+    result = steps[-1]
+    before = steps[-2] if len(steps) > 1 else None
     if result.step.expect.allocations == "consistent":
-        yield from _check_allocations(scenario, result)
+        yield from _check_allocations(scenario, steps)
     yield from invariants.violations(
         {host.name: {host.name} for host in scenario.cloud.hosts}, result, before,
         expected_bug=scenario.expect_bug)
@@ -193,7 +196,8 @@ def flavor_resources(scenario: Scenario, flavor_name: str) -> dict[str, int]:
 
 def expected_allocations(resources_of: Callable[[str], dict[str, int]],
                          servers: tuple[ServerState, ...],
-                         migrations: tuple[MigrationState, ...] = ()) -> Allocations:
+                         migrations: tuple[MigrationState, ...] = (),
+                         holds: SourceHolds | None = None) -> Allocations:
     """What placement must hold, as Nova keeps it.
 
     Each server on a node holds exactly its flavor there. A resize, cold or
@@ -201,27 +205,44 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
     consumer, the flavor the server had before on the source node. An
     evacuation leaves the server holding its source node too, until the source
     compute comes back and cleans up (the migration goes from "done" to
-    "completed"). Nothing else holds anything.
+    "completed"), unless the server moved on, was offloaded or deleted first:
+    ``holds`` follows where each such hold went (``SourceHolds``, observed after
+    every step up to this state; without it, this state alone is observed, as if
+    each server's migrations had ended in turn with nothing in between). Nothing
+    else holds anything.
     """
-    expected: Allocations = {f"server {s.index}": {s.node: resources_of(s.flavor)}
-                             for s in servers if s.node is not None}
+    if holds is None:
+        holds = SourceHolds.followed([(servers, migrations)])
+    expected: Allocations = {}
+    for server in servers:
+        if server.node is not None:
+            expected[f"server {server.index}"] = {
+                **_resources(resources_of, holds.by_server.get(server.index)),
+                server.node: resources_of(server.flavor)}
     for migration in migrations:
-        if migration.source_node is None or migration.flavor is None:
+        if (migration.type == "evacuation" or migration.status in MIGRATION_TERMINAL_STATUSES
+                or migration.server is None or migration.source_node is None
+                or migration.flavor is None):
             continue
-        held = {migration.source_node: resources_of(migration.flavor)}
-        if migration.type == "evacuation":
-            server = expected.get(f"server {migration.server}")
-            if migration.status == "done" and server is not None:
-                server.update(held)
-        elif migration.status not in MIGRATION_TERMINAL_STATUSES:
-            expected[f"migration of server {migration.server}"] = held
+        expected[f"migration of server {migration.server}"] = {
+            **_resources(resources_of, holds.by_move.get(migration.server)),
+            migration.source_node: resources_of(migration.flavor)}
     return expected
 
 
-def _check_allocations(scenario: Scenario, result: StepOutcome) -> Iterator[Mismatch]:
+def _resources(resources_of: Callable[[str], dict[str, int]], held: Held | None
+               ) -> dict[str, dict[str, int]]:
+    """What ``held`` holds, by node."""
+    return {node: resources_of(flavor) for node, flavor in (held or {}).items()}
+
+
+def _check_allocations(scenario: Scenario, steps: Sequence[StepOutcome]
+                       ) -> Iterator[Mismatch]:
+    result = steps[-1]
+    holds = SourceHolds.followed((s.all_servers, s.all_migrations) for s in steps)
     yield from allocation_mismatches(
         expected_allocations(partial(flavor_resources, scenario), result.all_servers,
-                             result.all_migrations),
+                             result.all_migrations, holds),
         result.allocations)
 
 

@@ -96,6 +96,26 @@ def test_a_session_models_what_the_cloud_holds_after_each_step():
         session.close()
 
 
+def test_an_evacuated_server_moved_before_its_source_restarts_breaks_no_oracle():
+    # The offload drops the evacuation's hold on its source, which the state after the
+    # unshelve no longer shows: the invariant follows it through the session's steps.
+    session = Session(HEADER, FakeCloudBackend(), "fixed")
+    try:
+        session.run({"action": "create", "flavor": "small"})
+        source = session.model.servers[0].host
+        steps = [{"action": "set-service", "host": source, "forced_down": True},
+                 {"action": "evacuate", "server": 0},
+                 {"action": "shelve", "server": 0},
+                 {"action": "unshelve", "server": 0},
+                 {"action": "migrate", "server": 0},
+                 {"action": "confirm-resize", "server": 0}]
+        violations = [check_step(session, session.run(step)) for step in steps]
+        assert session.outcomes[2].migration.status == "done"
+    finally:
+        session.close()
+    assert violations == [None] * len(steps)
+
+
 def test_a_persisted_per_request_field_is_a_violation_with_the_expectation_to_write():
     session = Session(HEADER, FakeCloudBackend(inject="bug-1669054"), "fixed")
     try:

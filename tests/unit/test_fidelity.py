@@ -191,6 +191,38 @@ def test_a_host_is_not_forced_up_until_it_restarted_after_an_evacuation():
             "forced_down"] is False
 
 
+@pytest.mark.parametrize("move", ["live migration", "evacuation"])
+def test_an_evacuated_server_cannot_be_forced_anywhere_before_its_source_restarts(move):
+    # scheduler/utils.py claim_resources_on_destination: a forced move copies the
+    # server's allocation on its source node to the destination, and refuses a server
+    # holding more than one provider ("complex allocations"), as an evacuated server
+    # does until its source restarts. The fake cloud forced it through.
+    hosts = ("host1", "host2", "host3")
+    with CloudFixture(hosts=hosts) as cloud:
+        server = boot_two(cloud)[0]
+        source = server["OS-EXT-SRV-ATTR:host"]
+        dest, other = sorted(set(hosts) - {source})
+        cloud.admin_api.put_service(cloud.db.query(Service, host=source)[0].uuid,
+                                    {"forced_down": True})
+        cloud.admin_api.microversion = "2.67"
+        cloud.admin_api.post_server_action(server["id"], {"evacuate": {"host": dest}})
+        held = cloud.placement.allocations_by_name()[server["id"]]
+        assert sorted(held) == sorted([source, dest])
+        mark = cloud.trace.mark()
+        if move == "live migration":
+            live_migrate(cloud, server, "2.67", host=other, force=True)
+        else:
+            cloud.admin_api.put_service(cloud.db.query(Service, host=dest)[0].uuid,
+                                        {"forced_down": True})
+            cloud.admin_api.post_server_action(server["id"], {"evacuate": {
+                "host": other, "force": True}})
+        errors = [str(h.error) for h in cloud.trace.since(mark) if h.error is not None]
+        assert any("complex allocations" in error for error in errors), errors
+        assert cloud.admin_api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"] == dest
+        assert cloud.placement.allocations_by_name()[server["id"]] == held
+        assert cloud.admin_api.get_migrations()[0]["status"] == "error"
+
+
 def test_enabling_a_service_with_a_disabled_reason_is_400():
     with CloudFixture() as cloud:
         [service] = cloud.db.query(Service, host="host1")

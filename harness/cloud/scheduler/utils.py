@@ -58,12 +58,22 @@ def claim_resources_on_destination(
     source_allocations: dict[str, Any] | None = None,
 ) -> None:
     """Copy the instance's source allocation to a forced destination (the scheduler is
-    bypassed); the instance consumer then holds both unless they were already moved."""
+    bypassed); the instance consumer then holds both unless they were already moved.
+    ``source_allocations`` are all the instance's (a live migration gives those it
+    moved to the migration; a forced evacuation reads them)."""
     consumer_generation = None
     if not source_allocations:
         current = client.get_allocs_for_consumer(context, instance.uuid)
         source_allocations = current["allocations"]
         consumer_generation = current["consumer_generation"]
+    # Nova cannot tell which of several providers' allocations a forced destination
+    # needs, so it refuses: an evacuated server still holding its evacuation's source
+    # cannot be forced anywhere until that compute restarts.
+    if len(source_allocations) > 1:
+        raise exception.NoValidHost(
+            reason=f"Unable to move instance {instance.uuid} to host {dest_node.host}. The "
+                   "instance has complex allocations on the source host so move cannot be "
+                   "forced.")
     resources = source_allocations.get(source_node.uuid, {}).get("resources", {})
     alloc_request = {"allocations": {dest_node.uuid: {"resources": dict(resources)}}}
     if not client.claim_resources(context, instance.uuid, alloc_request, instance.project_id,

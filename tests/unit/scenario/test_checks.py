@@ -6,6 +6,7 @@ import pytest
 
 from harness.scenario.model import Expect, MigrationExpect, RequestSpecExpect, ServerExpect
 from harness.scenario.outcome import MigrationState, RequestSpecState
+from harness.scenario.steps import EvacuateStep, ShelveStep, UnshelveStep
 from tests.unit.scenario.builders import (
     SMALL,
     create,
@@ -228,6 +229,30 @@ def test_allocations_cover_every_server_not_only_the_ones_acted_on():
                  allocations={"server 0": {"host2": dict(SMALL)}}) == [
         "allocations of server 1: expected host1: DISK_GB=1, MEMORY_MB=512, VCPU=1, "
         "observed none"]
+
+
+def test_an_evacuations_hold_on_its_source_is_followed_through_the_steps():
+    # Evacuated from host1 to host2, offloaded, unshelved on host2 before host1 restarted:
+    # the offload deleted the hold, which the state after the unshelve does not show.
+    evacuation = MigrationState(type="evacuation", status="done", source="host1",
+                                dest="host2", source_node="host1", dest_node="host2",
+                                server=0, flavor="small")
+    on_host2 = server(0, "host2", status="SHUTOFF")
+    evacuated = step_outcome(
+        EvacuateStep(index=0, expect=Expect(), server=0), servers=(on_host2,),
+        all_migrations=(evacuation,),
+        allocations={"server 0": {"host1": dict(SMALL), "host2": dict(SMALL)}})
+    offloaded = step_outcome(ShelveStep(index=1, expect=Expect(), server=0),
+                             servers=(server(0, None, status="SHELVED_OFFLOADED"),),
+                             all_migrations=(evacuation,))
+    unshelved = step_outcome(UnshelveStep(index=2, expect=Expect(), server=0),
+                             servers=(server(0, "host2"),), all_migrations=(evacuation,))
+    assert verdict(evacuated, offloaded, unshelved).passed
+    [*_, without_the_offload] = verdict(evacuated, unshelved).steps
+    assert [m.render() for m in without_the_offload.mismatches] == [
+        "allocations of server 0: expected host1: DISK_GB=1, MEMORY_MB=512, VCPU=1; "
+        "host2: DISK_GB=1, MEMORY_MB=512, VCPU=1, observed host2: DISK_GB=1, "
+        "MEMORY_MB=512, VCPU=1"]
 
 
 # settled

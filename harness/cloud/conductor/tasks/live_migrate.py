@@ -135,16 +135,11 @@ class LiveMigrationTask(TaskBase):
         if not nodes:
             raise exception.ComputeHostNotFound(host=self.destination)
         dest_node = nodes[0]
-        source_resources = (self._held_allocations or {}).get(
-            self._source_cn.uuid if self._source_cn else "", {}).get("resources", {})
-        alloc_request = {"allocations": {dest_node.uuid: {"resources": source_resources}}}
-        if not self.report_client.claim_resources(
-                self.context, self.instance.uuid, alloc_request,
-                self.instance.project_id, self.instance.user_id):
-            raise exception.NoValidHost(
-                reason=f"Unable to move instance {self.instance.uuid} to host "
-                       f"{self.destination}. There is not enough capacity on the host "
-                       "for the instance.")
+        # What the instance held, all of it, now held by the migration.
+        scheduler_utils.claim_resources_on_destination(
+            self.context, self.report_client, self.instance,
+            self.db.get(ComputeNode, self.instance.node), dest_node,
+            source_allocations=self._held_allocations)
         return dest_node
 
     def _call_livem_checks_on_host(self, destination: str) -> None:
