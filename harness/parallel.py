@@ -56,7 +56,10 @@ def in_order(task: Task[T, R], items: Sequence[T], backends: Backends,
     it and those before it are done: here when ``jobs`` is 1, else in up to ``jobs``
     worker processes, each with its own ``Backends`` (``task`` must then be a
     module-level function, and items and results picklable)."""
-    if jobs <= 1 or len(items) <= 1:
+    # Even a single item goes to a worker when jobs > 1: the nova backend patches the
+    # process that runs it (eventlet), and a later pool started from a patched
+    # process hangs (tests.nova.injections runs one pool per bug).
+    if jobs <= 1 or not items:
         yield from (task(backends, item) for item in items)
         return
     context = multiprocessing.get_context("spawn")

@@ -270,6 +270,16 @@ def test_a_worker_that_dies_is_reported_not_waited_for():
         list(in_order(_dies_in_a_worker, [0, 1, 2], Backends(), jobs=2))
 
 
+def _pid(backends: object, item: int) -> int:
+    return os.getpid()
+
+
+def test_with_jobs_even_one_item_runs_in_a_worker_process():
+    from harness.parallel import Backends, in_order
+
+    assert list(in_order(_pid, [0], Backends(), jobs=2)) != [os.getpid()]
+
+
 def test_one_job_runs_here_with_the_given_backends():
     from harness.parallel import Backends, in_order
 
