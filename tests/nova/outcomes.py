@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.backends import get_backend
 from harness.scenario.loader import discover, load_scenario
 from harness.scenario.outcome import Outcome
@@ -32,7 +34,7 @@ SHIPPED = [load_scenario(p, SCENARIOS) for p in discover([SCENARIOS])]
 # catalogue, and the catalogue runs once on Nova as installed.
 MATRIX = os.environ.get("HARNESS_NOVA_MATRIX", "family")
 if MATRIX not in ("family", "full"):
-    raise SystemExit(f"HARNESS_NOVA_MATRIX={MATRIX!r}: expected family or full")
+    raise pytest.UsageError(f"HARNESS_NOVA_MATRIX={MATRIX!r}: expected family or full")
 INJECTED = SHIPPED if MATRIX == "full" else [s for s in SHIPPED if s.bugs]
 NO_BUG = "-"
 
