@@ -51,15 +51,17 @@ _worker_backends: Backends | None = None
 
 
 def in_order(task: Task[T, R], items: Sequence[T], backends: Backends,
-             jobs: int) -> Iterator[R]:
+             jobs: int, isolate: bool = False) -> Iterator[R]:
     """``task(backends, item)`` for each item, yielded in the items' order as soon as
-    it and those before it are done: here when ``jobs`` is 1, else in up to ``jobs``
-    worker processes, each with its own ``Backends`` (``task`` must then be a
-    module-level function, and items and results picklable)."""
-    # Even a single item goes to a worker when jobs > 1: the nova backend patches the
-    # process that runs it (eventlet), and a later pool started from a patched
-    # process hangs (tests.nova.injections runs one pool per bug).
-    if jobs <= 1 or not items:
+    it and those before it are done: here when ``jobs`` is 1 (or there is one item,
+    unless ``isolate``), else in up to ``jobs`` worker processes, each with its own
+    ``Backends`` (``task`` must then be a module-level function, and items and
+    results picklable).
+
+    ``isolate`` is for a caller that starts pools one after another: the nova
+    backend patches the process that runs it (eventlet), and a pool started from a
+    patched process hangs, so nothing may run here."""
+    if jobs <= 1 or not items or (len(items) == 1 and not isolate):
         yield from (task(backends, item) for item in items)
         return
     context = multiprocessing.get_context("spawn")

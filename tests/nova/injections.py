@@ -34,7 +34,7 @@ def check_bug(bug: KnownBug, jobs: int, per_bug: int | None = None) -> tuple[str
     scenarios (the first ``per_bug`` of them, for a quicker look)."""
     tagged = [s for s in SHIPPED if bug.number in s.bugs][:per_bug]
     verdicts = list(in_order(_run_task, [_RunTask(s, "nova", "fixed") for s in tagged],
-                             Backends(bug.name), jobs))
+                             Backends(bug.name), jobs, isolate=jobs > 1))
     refused = [v.error for v in verdicts if v.error and "InjectionError" in v.error]
     if refused:
         return "REFUSED", refused[0].strip().splitlines()[-1]

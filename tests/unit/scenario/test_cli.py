@@ -274,10 +274,11 @@ def _pid(backends: object, item: int) -> int:
     return os.getpid()
 
 
-def test_with_jobs_even_one_item_runs_in_a_worker_process():
+def test_one_item_runs_here_unless_isolated():
     from harness.parallel import Backends, in_order
 
-    assert list(in_order(_pid, [0], Backends(), jobs=2)) != [os.getpid()]
+    assert list(in_order(_pid, [0], Backends(), jobs=2)) == [os.getpid()]
+    assert list(in_order(_pid, [0], Backends(), jobs=2, isolate=True)) != [os.getpid()]
 
 
 def test_one_job_runs_here_with_the_given_backends():
