@@ -1,6 +1,6 @@
 """Each known bug put back into the installed Nova, on the scenarios written to catch it:
 the cheap check of the injections on one Nova release (tox -e functional-nova-<release>),
-where tests/nova runs the whole catalogue once per bug.
+where tests/nova runs each bug's scenarios and diffs them (tests.nova.outcomes).
 
     python -m tests.nova.injections [-j N] [--per-bug N|all] [BUG ...]
 
