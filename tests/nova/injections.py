@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from harness.cli import _run_task, _RunTask
+from harness.cli import _positive, _run_task, _RunTask
 from harness.inject import KNOWN_BUGS, KnownBug
 from harness.parallel import Backends, in_order
 from harness.scenario.checks import Verdict
@@ -49,12 +49,10 @@ def _count_or_all(text: str) -> int | None:
     if text == "all":
         return None
     try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected a number above 0 or 'all', not {text!r}")
-    return count
+        return _positive(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number above 0 or 'all', not {text!r}") from None
 
 
 def main(argv: list[str]) -> int:
