@@ -70,8 +70,11 @@ class StepRunner:
         # Every server's persisted RequestSpec as the previous step left it.
         self._specs: dict[int, RequestSpecState] = {}
         self._stale = StaleFieldTracker()
+        # What has been read since the cloud last changed (see ``changed``).
+        self._reads: dict[tuple[str, ...], Any] = {}
 
     def run_step(self, step: Step) -> StepOutcome:
+        self.changed()
         mark = self.cloud.mark()
         flavors_before = {s.index: s.flavor for s in self._servers}
         result = step.run(self)
@@ -170,22 +173,48 @@ class StepRunner:
             return exc.response.status_code, str(exc), None
         finally:
             api.microversion = default_microversion
+            self.changed()
 
     def wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
         """Poll until ``condition`` gives a value; (value, True), or (None, False) on timeout."""
         deadline = time.monotonic() + self.cloud.poll_timeout
-        while True:
-            value = condition()
-            if value is not None:
-                return value, True
-            if time.monotonic() >= deadline:
-                return None, False
-            time.sleep(self.cloud.poll_interval)
+        try:
+            while True:
+                self.changed()
+                value = condition()
+                if value is not None:
+                    return value, True
+                if time.monotonic() >= deadline:
+                    return None, False
+                time.sleep(self.cloud.poll_interval)
+        finally:
+            # What a poll read is not what the step reports: its reads are not one
+            # moment (on Nova, a server read before its migration may already be
+            # older than the migration that says the move is done).
+            self.changed()
 
-    # Observations
+    # Observations. Between two changes to the cloud each thing is read from the API
+    # once, so a server, a migration or an action is not read four times per step
+    # (on Nova, a read is tens of milliseconds of its own work).
+
+    def changed(self) -> None:
+        """The cloud may have changed: reads from now on go to the API again. Called
+        for every request, every poll of a wait, the end of a wait and every step;
+        a step that changes the cloud another way (a compute restart) calls it too."""
+        self._reads.clear()
+
+    def _read(self, key: tuple[str, ...], fetch: Callable[[], T]) -> T:
+        if key not in self._reads:
+            self._reads[key] = fetch()
+        return self._reads[key]
+
+    def server(self, server_id: str) -> dict[str, Any]:
+        """The server as the admin's API shows it (GET /servers/{id})."""
+        return self._read(("server", server_id),
+                          lambda: self.cloud.admin_api.get_server(server_id))
 
     def server_state(self, index: int) -> ServerState:
-        server = self.cloud.admin_api.get_server(self.server_id(index))
+        server = self.server(self.server_id(index))
         return ServerState(
             index=index, name=server["name"], status=server["status"],
             host=server["OS-EXT-SRV-ATTR:host"],
@@ -197,7 +226,7 @@ class StepRunner:
     def migrations(self, server_id: str | None = None) -> list[dict[str, Any]]:
         """The migrations of one server, or of every server of the scenario; newest first."""
         ours = {server_id} if server_id else {s for _, s in self._made()}
-        return [m for m in self.cloud.admin_api.get_migrations()
+        return [m for m in self._read(("migrations",), self.cloud.admin_api.get_migrations)
                 if m["instance_uuid"] in ours]
 
     def migration_state(self, migration: dict[str, Any]) -> MigrationState:
@@ -229,16 +258,15 @@ class StepRunner:
 
     def action_ids(self, server_id: str) -> set[str]:
         """The request ids of the server's instance actions so far."""
-        return {a["request_id"] for a in self.cloud.admin_api.get_instance_actions(server_id)}
+        return {a["request_id"] for a in self._instance_actions(server_id)}
 
     def new_actions(self, server_id: str, known: set[str]) -> tuple[ActionState, ...]:
         """The server's instance actions not in ``known``, oldest first, with their events."""
         actions = []
-        for action in reversed(self.cloud.admin_api.get_instance_actions(server_id)):
+        for action in reversed(self._instance_actions(server_id)):
             if action["request_id"] in known:
                 continue
-            details = self.cloud.admin_api.get_instance_action_details(
-                server_id, action["request_id"])
+            details = self._action_details(server_id, action["request_id"])
             actions.append(ActionState(action["action"], tuple(sorted(
                 ((e["event"], e["result"]) for e in details["events"]),
                 key=lambda event: (event[0], event[1] or "")))))
@@ -246,17 +274,25 @@ class StepRunner:
 
     def action_error(self, server_id: str, action_name: str) -> tuple[str | None, str | None]:
         """The error recorded by the newest ``action_name`` action on the server, if any."""
-        for action in self.cloud.admin_api.get_instance_actions(server_id):
+        for action in self._instance_actions(server_id):
             if action["action"] != action_name:
                 continue
-            details = self.cloud.admin_api.get_instance_action_details(
-                server_id, action["request_id"])
+            details = self._action_details(server_id, action["request_id"])
             for event in details["events"]:
                 if event["result"] == "Error":
                     return (self._error_class(event.get("traceback"), event.get("details")),
                             event.get("details") or "")
             return None, None
         return None, None
+
+    def _instance_actions(self, server_id: str) -> list[dict[str, Any]]:
+        return self._read(("actions", server_id),
+                          lambda: self.cloud.admin_api.get_instance_actions(server_id))
+
+    def _action_details(self, server_id: str, request_id: str) -> dict[str, Any]:
+        return self._read(("action", server_id, request_id),
+                          lambda: self.cloud.admin_api.get_instance_action_details(
+                              server_id, request_id))
 
     def _error_class(self, traceback_text: str | None, details: str | None) -> str:
         return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"

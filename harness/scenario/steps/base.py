@@ -258,7 +258,7 @@ class ServerActionStep(Step):
 
     def _settled(self, runner: StepRunner, server_id: str, before: set[str],
                  known_actions: set[str]) -> bool | None:
-        server = runner.cloud.admin_api.get_server(server_id)
+        server = runner.server(server_id)
         if server["OS-EXT-STS:task_state"] is not None:
             return None
         migration = self._migration(runner, server_id, before)

@@ -129,7 +129,7 @@ class CreateStep(Step):
             # (scheduler_utils.set_vm_state_and_notify): wait for both. Read each
             # from its own cell: before nova 33 a listing shows no fault of a
             # server buried in cell0 (InstanceList.fill_faults read one cell).
-            found = [runner.cloud.admin_api.get_server(s["id"]) if s["status"] == "ERROR"
+            found = [runner.server(s["id"]) if s["status"] == "ERROR"
                      else s for s in found]
             return found if all(s["status"] != "ERROR" or s.get("fault")
                                  for s in found) else None

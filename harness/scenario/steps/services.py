@@ -121,6 +121,7 @@ class RestartComputeStep(ServiceStep):
         if host is None:
             return self.not_run()
         runner.cloud.restart_compute(host)
+        runner.changed()
         return StepOutcome(step=self, api_status=None, refs={"@target": host})
 
 
