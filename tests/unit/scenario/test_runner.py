@@ -337,3 +337,74 @@ def test_a_failed_create_is_read_once_its_fault_is_written(tmp_path, monkeypatch
     assert {s.status for s in created.servers} == {"ERROR"}
     assert (created.error_class, created.error_message) == (
         "NoValidHost", "No valid host was found. There are not enough hosts available.")
+
+
+
+def recording_reads(monkeypatch, calls):
+    """Record each read of the admin's API as (method, first argument), and each time
+    the runner is told the cloud changed as a None."""
+    def recorder(name):
+        read = getattr(TestOpenStackClient, name)
+
+        def recorded(self, *args):
+            calls.append((name, args[0] if args else None))
+            return read(self, *args)
+        return recorded
+
+    for name in ("get_server", "get_migrations", "get_instance_actions",
+                 "get_instance_action_details"):
+        monkeypatch.setattr(TestOpenStackClient, name, recorder(name))
+    changed = StepRunner.changed
+
+    def recorded_change(self):
+        calls.append(None)
+        changed(self)
+    monkeypatch.setattr(StepRunner, "changed", recorded_change)
+
+
+def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch):
+    calls: list[tuple[str, str | None] | None] = []
+    recording_reads(monkeypatch, calls)
+    _, outcome = run(tmp_path, MOVES)
+    assert check(outcome).passed
+    moments: list[list[tuple[str, str | None]]] = [[]]
+    for call in calls:
+        if call is None:
+            moments.append([])
+        else:
+            moments[-1].append(call)
+    assert all(len(set(reads)) == len(reads) for reads in moments), moments
+    # Before, the create step and the runner's observation after it each read both
+    # servers, and the move read its server and its actions twice once settled.
+    assert sum(1 for call in calls if call and call[0] == "get_server") == 5
+
+
+
+def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, monkeypatch):
+    # On Nova a poll's reads are not one moment: its read of the server may be older
+    # than its read of the migration that says the move is done. Here every read made
+    # while polling shows the server on a host it has left.
+    polling = [False]
+    wait, shown = StepRunner.wait, TestOpenStackClient.get_server
+
+    def marked_wait(self, condition):
+        def marked():
+            polling[0] = True
+            try:
+                return condition()
+            finally:
+                polling[0] = False
+        return wait(self, marked)
+
+    def older_while_polling(self, server_id):
+        server = shown(self, server_id)
+        return {**server, "OS-EXT-SRV-ATTR:host": "gone"} if polling[0] else server
+
+    monkeypatch.setattr(StepRunner, "wait", marked_wait)
+    monkeypatch.setattr(TestOpenStackClient, "get_server", older_while_polling)
+    monkeypatch.setattr(FakeCloudHandle, "poll_timeout", 10.0)
+    _, outcome = run(tmp_path, MOVES)
+    created, moved = outcome.steps
+    assert {s.host for s in (*created.servers, *moved.servers, *moved.all_servers)} == {
+        "host1", "host2"}
+    assert check(outcome).passed
