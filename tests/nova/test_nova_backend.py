@@ -178,6 +178,7 @@ def _process_state() -> dict[str, object]:
     from nova import conf, filters, weights
     from nova.scheduler import filters as host_filters
     from nova.scheduler import host_manager, manager
+    from oslo_messaging._drivers import impl_fake
 
     cfg = conf.CONF
     return {
@@ -192,6 +193,9 @@ def _process_state() -> dict[str, object]:
                     tuple(cfg.filter_scheduler.enabled_filters),
                     cfg.oslo_policy.enforce_new_defaults),
         "threads": threading.active_count(),
+        # The bus's wake-ups (harness.backends.nova.bus), undone with the cloud.
+        "bus": (impl_fake.time, impl_fake.FakeExchange.__dict__["deliver_message"],
+                impl_fake.FakeListener.__dict__["stop"]),
         # The verdicts' hooks (harness.backends.nova.scheduling), undone with the cloud.
         "scheduler methods": (
             manager.SchedulerManager.__dict__["select_destinations"],
@@ -214,3 +218,33 @@ def test_a_scenario_on_nova_leaves_nothing_behind_in_the_process():
     for _ in range(2):
         assert check(run_scenario(scenario, backend, "fixed")).passed
         assert _process_state() == before
+
+
+def test_a_delivery_wakes_the_listeners_of_novas_bus():
+    # oslo.messaging's fake driver has a listener with empty queues sleep 50 ms
+    # between looks; in a cloud, a message delivered ends that sleep.
+    import threading
+
+    from oslo_messaging._drivers import impl_fake
+
+    from harness.backends.nova.bus import WakeOnDelivery
+
+    woken = threading.Event()
+
+    def listener():
+        impl_fake.time.sleep(60)
+        woken.set()
+
+    with WakeOnDelivery():
+        sleeping = threading.Thread(target=listener)
+        sleeping.start()
+        exchange = impl_fake.FakeExchange("harness-test")
+        # Again until it wakes: one delivered before it fell asleep wakes nobody.
+        for _ in range(500):
+            exchange.deliver_message("topic", {}, {"method": "ping"})
+            if woken.wait(0.01):
+                break
+        sleeping.join(10)
+    assert woken.is_set()
+    assert exchange.poll(impl_fake.oslo_messaging.Target(topic="topic"), None)[1] == {
+        "method": "ping"}

@@ -36,6 +36,7 @@ from nova.tests.functional import integrated_helpers
 from nova.tests.unit import fake_network
 from nova.virt import fake as fake_virt
 
+from harness.backends.nova.bus import WakeOnDelivery
 from harness.backends.nova.scheduling import SchedulingRecorder
 from harness.fixtures import OTHER_PROJECT
 
@@ -109,7 +110,9 @@ class NovaCloud(fixtures.Fixture):
 
     def _setUp(self) -> None:
         self.case = case = _NovaCase(self.name)
-        # First, so that a setUp failing half-way still undoes what it did.
+        # Undone after the services have stopped.
+        self.useFixture(WakeOnDelivery())
+        # Next, so that a setUp failing half-way still undoes what it did.
         self.addCleanup(self._run_case_cleanups)
         case.setUp()
         # Placement's fixture sets [oslo_policy] enforce_new_defaults' default to False
