@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.cloud.objects import SCALAR_TYPES
+
 
 class MessagingError(Exception):
     """A message to a topic nobody serves: a wiring mistake, not a Nova error."""
@@ -134,7 +136,7 @@ def serialize(value: Any) -> Any:
     A type says how it crosses with ``__bus_copy__``; other dataclasses are
     copied deeply, so nothing the receiver does in memory leaks back to the sender.
     """
-    if isinstance(value, _SCALARS):
+    if type(value) in SCALAR_TYPES:
         return value
     if isinstance(value, list):
         return [serialize(v) for v in value]
@@ -149,8 +151,6 @@ def serialize(value: Any) -> Any:
         return copy.deepcopy(value)
     return value
 
-
-_SCALARS = (str, int, float, type(None))
 
 
 class Bus:
