@@ -30,6 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_SCENARIO = ROOT / "scenarios" / "bug_1718455" / "live_migrate_to_other_host.toml"
 UPSTREAM_TEST = "nova.tests.functional.regressions.test_bug_1718455"
+# Targets from the issue "Fast at every size".
+FAKE_TARGET = 1000.0
+NOVA_TARGET = 0.5
+JOBS_TARGET = 1.6
 
 
 def timed(function: Callable[[], object], repeat: int) -> list[float]:
@@ -84,17 +88,17 @@ def main() -> None:
     print(f"{'nova backend, first run in process':<40} {first_nova:8.3f} s")
     medians = {name: statistics.median(times) for name, times in rows.items()}
     for name, times in rows.items():
-        print(f"{name:<40} {medians[name]:8.3f} s   median of {len(times)}")
+        print(f"{name:<40} {medians[name]:8.4f} s   median of {len(times)}")
     print()
     fake_s = medians["fake cloud, upstream scenario"]
     nova_s = medians["nova backend, upstream scenario"]
     upstream_s = medians["Nova's own test_bug_1718455"]
-    print(f"nova backend / fake cloud            {nova_s / fake_s:8.0f} x")
-    print(f"Nova's own test / nova backend       {upstream_s / nova_s:8.2f} x")
-    print(f"Nova's own test / fake cloud         {upstream_s / fake_s:8.0f} x")
     failing_ours = medians["nova backend + pike-16.0.0 (fails)"]
     failing_theirs = medians["Nova's own test + pike-16.0.0 (fails)"]
-    print(f"failing: Nova's own test / nova backend {failing_theirs / failing_ours:5.2f} x")
+    ratio("Nova's own test / fake cloud", upstream_s / fake_s, ">=", FAKE_TARGET)
+    ratio("nova backend / Nova's own test", nova_s / upstream_s, "<=", NOVA_TARGET)
+    ratio("nova backend, failing / passing", failing_ours / nova_s, "<=", 1.0)
+    print(f"{'failing: Nova own test / nova backend':<40} {failing_theirs / failing_ours:8.2f} x")
     print()
     compare_jobs(args.catalogue, args.jobs)
 
@@ -113,7 +117,14 @@ def compare_jobs(count: int, jobs: int) -> None:
         seconds[n] = time.perf_counter() - started
         print(f"{f'harness run --backend nova -j {n}, {count} scenarios':<40} "
               f"{seconds[n]:8.3f} s")
-    print(f"-j {jobs} / -j 1 speed-up                  {seconds[1] / seconds[jobs]:8.2f} x")
+    ratio(f"-j {jobs} / -j 1 speed-up", seconds[1] / seconds[jobs], ">=", JOBS_TARGET)
+
+
+def ratio(name: str, value: float, sense: str, target: float) -> None:
+    """A ratio with its target from the issue, and whether this run meets it."""
+    met = value >= target if sense == ">=" else value <= target
+    print(f"{name:<40} {value:8.2f} x   target {sense} {target:g} x: "
+          f"{'met' if met else 'not met'}")
 
 
 if __name__ == "__main__":
