@@ -1,5 +1,7 @@
 """Fixtures: each service serves its topic until cleanUp; clouds never share state."""
 
+import gc
+
 import pytest
 
 from harness.cloud.api.client import API_TOPIC
@@ -32,6 +34,13 @@ def test_compute_records_stay_in_the_database_after_cleanup():
     with CloudFixture() as cloud:
         db = cloud.db
     assert sorted(s.host for s in db.query(Service)) == ["host1", "host2"]
+
+
+def test_a_cloud_collects_cycles_less_often_and_puts_the_collector_back():
+    before = gc.get_threshold()
+    with CloudFixture():
+        assert gc.get_threshold() == (50_000, *before[1:])
+    assert gc.get_threshold() == before
 
 
 def test_a_failed_setup_cleans_up_what_it_started():
