@@ -36,10 +36,12 @@ def test_compute_records_stay_in_the_database_after_cleanup():
     assert sorted(s.host for s in db.query(Service)) == ["host1", "host2"]
 
 
-def test_a_cloud_collects_cycles_less_often_and_puts_the_collector_back():
+def test_a_big_cloud_collects_cycles_less_often_and_puts_the_collector_back():
     before = gc.get_threshold()
     with CloudFixture():
-        assert gc.get_threshold() == (50_000, *before[1:])
+        assert gc.get_threshold() == before
+    with CloudFixture([f"host{n}" for n in range(1, 201)]):
+        assert gc.get_threshold() == (2_000, *before[1:])
     assert gc.get_threshold() == before
 
 
