@@ -162,6 +162,10 @@ class Step:
         return []
 
     def run(self, runner: StepRunner) -> StepOutcome:
+        """Send the step's request (``runner.request``), wait for it to settle
+        (``runner.wait``) and report what it did. The runner reads each thing once
+        between changes to the cloud: a step that changes it other than by a request
+        calls ``runner.changed()``."""
         raise NotImplementedError
 
 
