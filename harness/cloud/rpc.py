@@ -152,7 +152,6 @@ def serialize(value: Any) -> Any:
     return value
 
 
-
 class Bus:
     # A request that sends one message this many times with the same arguments is
     # stuck in a loop (say, a plugged scheduler that ignores ignore_hosts, so the

@@ -27,9 +27,7 @@ class _DeliveryClock:
     def __init__(self) -> None:
         self.delivered = threading.Condition()
 
-    @staticmethod
-    def time() -> float:
-        return time.time()
+    time = staticmethod(time.time)
 
     def sleep(self, seconds: float) -> None:
         with self.delivered:

@@ -339,7 +339,6 @@ def test_a_failed_create_is_read_once_its_fault_is_written(tmp_path, monkeypatch
         "NoValidHost", "No valid host was found. There are not enough hosts available.")
 
 
-
 def recording_reads(monkeypatch, calls):
     """Record each read of the admin's API as (method, first argument), and each time
     the runner is told the cloud changed as a None."""
@@ -377,7 +376,6 @@ def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch):
     # Before, the create step and the runner's observation after it each read both
     # servers, and the move read its server and its actions twice once settled.
     assert sum(1 for call in calls if call and call[0] == "get_server") == 5
-
 
 
 def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, monkeypatch):
