@@ -44,12 +44,14 @@ class CloudHandle(Protocol):
     other_image_ref: str
     # Exceptions the API clients raise for error responses (with .response.status_code).
     api_errors: tuple[type[Exception], ...]
-    # How long to wait for a step to settle, and how often to look. A cloud
-    # whose API calls return with the work done (the fake one) waits 0.
+    # How long to wait for a step to settle. A cloud whose API calls return with
+    # the work done (the fake one) waits 0.
     poll_timeout: float
-    poll_interval: float
     # The module whose exception classes name the errors (nova.exception for Nova).
     exception_module: ModuleType
+
+    def pause(self) -> None:
+        """Between two looks of a wait: let the cloud work."""
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         """The server's RequestSpec as persisted."""

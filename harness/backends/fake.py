@@ -40,7 +40,6 @@ class FakeCloudHandle:
     api_errors = (OpenStackApiException,)
     # Casts run to completion before the API answers: nothing to wait for.
     poll_timeout = 0.0
-    poll_interval = 0.0
     exception_module = exception
 
     def __init__(self, cloud: CloudFixture) -> None:
@@ -50,6 +49,9 @@ class FakeCloudHandle:
         self.clients = {"admin": cloud.admin_api, "user": cloud.api,
                         "manager": cloud.manager_api, "reader": cloud.reader_api,
                         "other": cloud.other_api}
+
+    def pause(self) -> None:
+        """Nothing runs once the API has answered: nothing to let run."""
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         return request_spec_state(RequestSpec.get_by_instance_uuid(self.cloud.db, server_id))

@@ -186,7 +186,7 @@ class StepRunner:
                     return value, True
                 if time.monotonic() >= deadline:
                     return None, False
-                time.sleep(self.cloud.poll_interval)
+                self.cloud.pause()
         finally:
             # What a poll read is not what the step reports: its reads are not one
             # moment (on Nova, a server read before its migration may already be

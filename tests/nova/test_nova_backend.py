@@ -7,11 +7,13 @@ Needs the nova extra (tox -e functional-nova).
 """
 
 import io
+import time
 from contextlib import redirect_stdout
 
 import pytest
 
 from harness.backends import get_backend
+from harness.backends.nova.quiet import until_quiet
 from harness.cli import main
 from harness.inject import KNOWN_BUGS
 from harness.scenario.checks import check
@@ -248,3 +250,44 @@ def test_a_delivery_wakes_the_listeners_of_novas_bus():
     assert woken.is_set()
     assert exchange.poll(impl_fake.oslo_messaging.Target(topic="topic"), None)[1] == {
         "method": "ping"}
+
+
+
+@pytest.fixture
+def eventlet():
+    """eventlet, once Nova's test packages have patched the process with it."""
+    import harness.backends.nova.cloud  # noqa: F401  # isort: skip
+    import eventlet
+    return eventlet
+
+
+def test_a_pause_between_polls_lasts_until_novas_green_threads_have_run(eventlet):
+    # A build or a move is green threads handing work to each other; the runner
+    # looks at the cloud once none of them has anything left to run.
+    steps: list[int] = []
+
+    def working():
+        for step in range(200):
+            steps.append(step)
+            eventlet.sleep(0)
+
+    worker = eventlet.spawn(working)
+    until_quiet(0, 60)
+    assert len(steps) == 200
+    worker.wait()
+
+
+def test_a_pause_ends_at_its_limit_when_a_green_thread_never_rests(eventlet):
+    resting = [False]
+    # So that a pause without a limit ends too, and the test says so.
+    gives_up = time.monotonic() + 10
+
+    def spinning():
+        while not resting[0] and time.monotonic() < gives_up:
+            eventlet.sleep(0)
+
+    spinner = eventlet.spawn(spinning)
+    until_quiet(0, 0.05)
+    assert not spinner.dead
+    resting[0] = True
+    spinner.wait()

@@ -25,6 +25,7 @@ from harness.backends.base import (
 )
 from harness.backends.nova import environment
 from harness.backends.nova.logs import HOST_COUNTS, NO_CANDIDATES
+from harness.backends.nova.quiet import until_quiet
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.faults import FaultPoint, set_fault
 from harness.inject import bug_injection
@@ -93,7 +94,10 @@ class NovaCloudHandle:
     # How long a step may take to settle (HARNESS_NOVA_SETTLE_SECONDS): enough on a
     # quiet machine; a loaded CI machine may need more.
     poll_timeout = 10.0
+    # Between two looks of a wait: at least the first, then until Nova's green
+    # threads are quiet, at most the second (see harness.backends.nova.quiet).
     poll_interval = 0.02
+    longest_pause = 0.25
 
     def __init__(self, cloud: Any, exception_module: ModuleType,
                  api_errors: tuple[type[Exception], ...]) -> None:
@@ -105,6 +109,9 @@ class NovaCloudHandle:
                         "other": cloud.other_api}
         self.exception_module = exception_module
         self.api_errors = api_errors
+
+    def pause(self) -> None:
+        until_quiet(self.poll_interval, self.longest_pause)
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         return request_spec_state(self.cloud.request_spec(server_id))
