@@ -92,7 +92,8 @@ def check_step(session: Session, result: StepOutcome) -> Violation | None:
 
 
 def _invariants(session: Session, result: StepOutcome) -> Iterator[Violation]:
-    mismatches = list(what_always_holds(session.cloud, session.outcomes))
+    before = session.outcomes[-2] if len(session.outcomes) > 1 else None
+    mismatches = list(what_always_holds(session.cloud, result, before, session.holds))
     if not result.settled:
         # Checked of every step too: one whose server keeps a task never ends.
         mismatches.insert(0, Mismatch("settled", "the step to finish",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends.base import Backend
+from harness.scenario.holds import SourceHolds
 from harness.scenario.loader import StepLoader, load_data
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import ServerState, StepOutcome
@@ -101,6 +102,8 @@ class Session:
                  path: Path = Path("explore.toml")) -> None:
         self.loader = StepLoader(header, path)
         self.outcomes: list[StepOutcome] = []
+        # The evacuation sources held, followed through every step so far.
+        self.holds = SourceHolds()
         cloud = self.loader.data["cloud"]
         self.model = CloudModel(
             hosts=tuple(h if isinstance(h, str) else h["name"] for h in cloud["hosts"]),
@@ -138,6 +141,7 @@ class Session:
         except Exception:
             raise StepCrashed(step, traceback.format_exc()) from None
         self.outcomes.append(result)
+        self.holds.observe(result.all_servers, result.all_migrations)
         if raw["action"] == "create":
             for index in range(model.slots, model.slots + record.count):
                 model.created_by[index] = record

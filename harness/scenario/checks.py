@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -57,16 +57,21 @@ class Verdict:
 
 
 def check(outcome: Outcome) -> Verdict:
-    steps = outcome.steps
-    return Verdict(outcome.scenario, outcome,
-                   [StepVerdict(s, list(_check_step(outcome.scenario, steps[:n + 1])))
-                    for n, s in enumerate(steps)],
-                   seconds=outcome.seconds)
+    verdicts = []
+    before = None
+    # Followed through each step's state once, in order.
+    holds = SourceHolds()
+    for result in outcome.steps:
+        holds.observe(result.all_servers, result.all_migrations)
+        verdicts.append(StepVerdict(result, list(
+            _check_step(outcome.scenario, result, before, holds))))
+        before = result
+    return Verdict(outcome.scenario, outcome, verdicts, seconds=outcome.seconds)
 
 
-def _check_step(scenario: Scenario, steps: Sequence[StepOutcome]) -> Iterator[Mismatch]:
-    """The mismatches of the last of ``steps`` (the steps up to it, in order)."""
-    result = steps[-1]
+def _check_step(scenario: Scenario, result: StepOutcome, before: StepOutcome | None,
+                holds: SourceHolds) -> Iterator[Mismatch]:
+    """The mismatches of ``result``, the step after ``before`` (see what_always_holds)."""
     step, expect = result.step, result.step.expect
     expected_status = expect.api_status or step.SUCCESS_STATUS
     if expected_status is None and result.api_message:
@@ -103,17 +108,20 @@ def _check_step(scenario: Scenario, steps: Sequence[StepOutcome]) -> Iterator[Mi
     if expect.request_spec is not None:
         for index, spec in result.request_specs.items():
             yield from _check_request_spec(expect.request_spec, spec, index)
-    yield from what_always_holds(scenario, steps)
+    yield from what_always_holds(scenario, result, before, holds)
 
 
-def what_always_holds(scenario: Scenario, steps: Sequence[StepOutcome]) -> Iterator[Mismatch]:
-    """The checks of the last of ``steps`` (the steps up to it, in order) that do not
-    depend on what its scenario expects: placement consistent with what Nova keeps
-    (unless the step says "unchecked") and the invariants."""
-    result = steps[-1]
-    before = steps[-2] if len(steps) > 1 else None
+def what_always_holds(scenario: Scenario, result: StepOutcome, before: StepOutcome | None,
+                      holds: SourceHolds) -> Iterator[Mismatch]:
+    """The checks of ``result`` (the step after ``before``, None for the first) that do
+    not depend on what its scenario expects: placement consistent with what Nova keeps
+    (unless the step says "unchecked") and the invariants. ``holds`` has followed the
+    state after every step up to and including ``result``."""
     if result.step.expect.allocations == "consistent":
-        yield from _check_allocations(scenario, steps)
+        yield from allocation_mismatches(
+            expected_allocations(partial(flavor_resources, scenario), result.all_servers,
+                                 result.all_migrations, holds),
+            result.allocations)
     yield from invariants.violations(
         {host.name: {host.name} for host in scenario.cloud.hosts}, result, before,
         expected_bug=scenario.expect_bug)
@@ -234,16 +242,6 @@ def _resources(resources_of: Callable[[str], dict[str, int]], held: Held | None
                ) -> dict[str, dict[str, int]]:
     """What ``held`` holds, by node."""
     return {node: resources_of(flavor) for node, flavor in (held or {}).items()}
-
-
-def _check_allocations(scenario: Scenario, steps: Sequence[StepOutcome]
-                       ) -> Iterator[Mismatch]:
-    result = steps[-1]
-    holds = SourceHolds.followed((s.all_servers, s.all_migrations) for s in steps)
-    yield from allocation_mismatches(
-        expected_allocations(partial(flavor_resources, scenario), result.all_servers,
-                             result.all_migrations, holds),
-        result.allocations)
 
 
 def allocation_mismatches(expected: Allocations, allocations: Allocations

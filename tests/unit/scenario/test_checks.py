@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from harness.scenario.holds import SourceHolds
 from harness.scenario.model import Expect, MigrationExpect, RequestSpecExpect, ServerExpect
 from harness.scenario.outcome import MigrationState, RequestSpecState
 from harness.scenario.steps import EvacuateStep, ShelveStep, UnshelveStep
@@ -253,6 +254,21 @@ def test_an_evacuations_hold_on_its_source_is_followed_through_the_steps():
         "allocations of server 0: expected host1: DISK_GB=1, MEMORY_MB=512, VCPU=1; "
         "host2: DISK_GB=1, MEMORY_MB=512, VCPU=1, observed host2: DISK_GB=1, "
         "MEMORY_MB=512, VCPU=1"]
+
+
+def test_each_steps_state_is_followed_once_not_once_per_later_step(monkeypatch):
+    observed = []
+    observe = SourceHolds.observe
+
+    def recorded(self, servers, migrations):
+        observed.append(servers)
+        observe(self, servers, migrations)
+
+    monkeypatch.setattr(SourceHolds, "observe", recorded)
+    states = [(server(0, host),) for host in ("host1", "host2", "host1", "host2")]
+    assert verdict(*(step_outcome(live_migrate(), servers=state, refs=dict(REFS))
+                     for state in states)).passed
+    assert observed == states
 
 
 # settled
