@@ -50,8 +50,9 @@ class CloudHandle(Protocol):
     # The module whose exception classes name the errors (nova.exception for Nova).
     exception_module: ModuleType
 
-    def pause(self) -> None:
-        """Between two looks of a wait: let the cloud work."""
+    def pause(self) -> bool:
+        """Between two looks of a wait: let the cloud work. Whether it has come to
+        rest: nothing left to run could change what the next look sees."""
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         """The server's RequestSpec as persisted."""

@@ -50,8 +50,9 @@ class FakeCloudHandle:
                         "manager": cloud.manager_api, "reader": cloud.reader_api,
                         "other": cloud.other_api}
 
-    def pause(self) -> None:
-        """Nothing runs once the API has answered: nothing to let run."""
+    def pause(self) -> bool:
+        """Nothing runs once the API has answered: always at rest."""
+        return True
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         return request_spec_state(RequestSpec.get_by_instance_uuid(self.cloud.db, server_id))

@@ -176,17 +176,20 @@ class StepRunner:
             self.changed()
 
     def wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
-        """Poll until ``condition`` gives a value; (value, True), or (None, False) on timeout."""
+        """Poll until ``condition`` gives a value; (value, True), or (None, False) on
+        timeout, or as soon as a poll made once the cloud had come to rest finds none
+        (nothing left to run could change what it read)."""
         deadline = time.monotonic() + self.cloud.poll_timeout
+        at_rest = False
         try:
             while True:
                 self.changed()
                 value = condition()
                 if value is not None:
                     return value, True
-                if time.monotonic() >= deadline:
+                if at_rest or time.monotonic() >= deadline:
                     return None, False
-                self.cloud.pause()
+                at_rest = self.cloud.pause()
         finally:
             # What a poll read is not what the step reports: its reads are not one
             # moment (on Nova, a server read before its migration may already be

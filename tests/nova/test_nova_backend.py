@@ -291,3 +291,50 @@ def test_a_pause_ends_at_its_limit_when_a_green_thread_never_rests(eventlet):
     assert not spinner.dead
     resting[0] = True
     spinner.wait()
+
+
+def _timer_of(thread):
+    """The hub's timer that will wake ``thread``."""
+    from eventlet import hubs
+
+    hub = hubs.get_hub()
+    return next(timer for _, timer in (*hub.timers, *hub.next_timers)
+                if not timer.called and getattr(timer.tpl[0], "__self__", None) is thread)
+
+
+def test_a_listeners_nap_and_a_heartbeats_sleep_are_services_at_rest_other_sleeps_not(
+        eventlet):
+    from oslo_service import loopingcall
+
+    from harness.backends.nova.bus import DeliveryClock
+    from harness.backends.nova.quiet import _idling
+
+    def nova_waits_for_something():
+        time.sleep(30)
+
+    napping = eventlet.spawn(DeliveryClock().sleep, 30)
+    heartbeat = loopingcall.FixedIntervalLoopingCall(lambda: None)
+    heartbeat.start(30, initial_delay=30)
+    working = eventlet.spawn(nova_waits_for_something)
+    try:
+        eventlet.sleep(0)
+        assert _idling(_timer_of(napping))
+        assert _idling(_timer_of(heartbeat._thread))
+        assert not _idling(_timer_of(working))
+    finally:
+        heartbeat.stop()
+        for thread in (napping, heartbeat._thread, working):
+            thread.kill()
+
+
+def test_a_step_that_can_never_settle_is_reported_once_nova_is_at_rest(monkeypatch):
+    # With the Pike bug Nova's scheduler crashes on a rebuild, and Nova leaves the
+    # server in REBUILD for good: nothing left to run will settle the step.
+    monkeypatch.setenv("HARNESS_NOVA_SETTLE_SECONDS", "300")
+    scenario = load_scenario(SCENARIOS / "bug_1718455" / "rebuild_one_of_two.toml",
+                             SCENARIOS)
+    with KNOWN_BUGS["pike-16.0.0"].nova.applied():
+        outcome = run_scenario(scenario, get_backend("nova"), "fixed")
+    assert [step.settled for step in outcome.steps] == [True, False]
+    # At the timeout it would have taken five minutes.
+    assert outcome.seconds < 150

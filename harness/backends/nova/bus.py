@@ -19,7 +19,7 @@ import fixtures
 from oslo_messaging._drivers import impl_fake
 
 
-class _DeliveryClock:
+class DeliveryClock:
     """``impl_fake``'s view of the ``time`` module: its ``sleep`` ends early when a
     message is delivered. A delivery just before a listener goes to sleep is seen
     when the sleep ends (at most the driver's 50 ms), as without this."""
@@ -39,14 +39,14 @@ class WakeOnDelivery(fixtures.Fixture):
     fixture's life."""
 
     def _setUp(self) -> None:
-        clock = _DeliveryClock()
+        clock = DeliveryClock()
         for name in ("FakeExchange.deliver_message", "FakeListener.stop"):
             self.useFixture(fixtures.MonkeyPatch(
                 f"oslo_messaging._drivers.impl_fake.{name}", _waking(clock, name)))
         self.useFixture(fixtures.MonkeyPatch("oslo_messaging._drivers.impl_fake.time", clock))
 
 
-def _waking(clock: _DeliveryClock, name: str) -> Any:
+def _waking(clock: DeliveryClock, name: str) -> Any:
     cls, method = name.split(".")
     original = getattr(getattr(impl_fake, cls), method)
 
@@ -57,3 +57,13 @@ def _waking(clock: _DeliveryClock, name: str) -> Any:
             with clock.delivered:
                 clock.delivered.notify_all()
     return then_wake
+
+
+def messages_waiting() -> bool:
+    """Whether a message waits in a queue of the fake driver's, for a listener that
+    has not taken it yet (or for none: a stopped service's)."""
+    for exchange in list(impl_fake.FakeExchangeManager._exchanges.values()):
+        with exchange._queues_lock:
+            if any(exchange._topic_queues.values()) or any(exchange._server_queues.values()):
+                return True
+    return False

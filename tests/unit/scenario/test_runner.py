@@ -406,3 +406,49 @@ def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, m
     assert {s.host for s in (*created.servers, *moved.servers, *moved.all_servers)} == {
         "host1", "host2"}
     assert check(outcome).passed
+
+
+class Resting:
+    """A cloud's pauses between looks: at rest from the ``rests_at``-th on."""
+
+    def __init__(self, rests_at: int) -> None:
+        self.rests_at = rests_at
+        self.pauses = 0
+
+    def __call__(self) -> bool:
+        self.pauses += 1
+        return self.pauses >= self.rests_at
+
+
+@pytest.fixture
+def waiting_runner(tmp_path):
+    """A runner on a cloud that says it rests from its ``rests_at``-th pause on."""
+    scenario = load_scenario(write(tmp_path / "s.toml", MOVES))
+    with FakeCloudBackend().open(scenario, "fixed") as cloud:
+        cloud.poll_timeout = 60.0
+
+        def runner(rests_at: int) -> StepRunner:
+            cloud.pause = Resting(rests_at)
+            return StepRunner(scenario, cloud)
+        yield runner
+
+
+def test_a_wait_ends_unsettled_at_the_first_look_after_the_cloud_came_to_rest(
+        waiting_runner):
+    runner = waiting_runner(rests_at=3)
+    looks: list[None] = []
+    assert runner.wait(lambda: looks.append(None)) == (None, False)
+    # Two looks while it worked, one after each pause: the last read it at rest.
+    assert len(looks) == 4
+
+
+def test_a_wait_looks_until_it_settles_while_the_cloud_works(waiting_runner):
+    runner = waiting_runner(rests_at=100)
+    looks: list[None] = []
+
+    def settled_at_the_fifth_look():
+        looks.append(None)
+        return "settled" if len(looks) == 5 else None
+
+    assert runner.wait(settled_at_the_fifth_look) == ("settled", True)
+    assert len(looks) == 5
