@@ -97,7 +97,7 @@ def _invariants(session: Session, result: StepOutcome) -> Iterator[Violation]:
     if not result.settled:
         # Checked of every step too: one whose server keeps a task never ends.
         mismatches.insert(0, Mismatch("settled", "the step to finish",
-                                      "it was still in progress at the timeout"))
+                                      "it was still in progress when the wait ended"))
     if mismatches:
         yield Violation(INVARIANT, result.step.index, mismatches[0].what.split(":")[0],
                         tuple(m.render() for m in mismatches) + result.explanation)

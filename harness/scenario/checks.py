@@ -82,7 +82,8 @@ def _check_step(scenario: Scenario, result: StepOutcome, before: StepOutcome | N
             observed += f" ({result.api_message})"
         yield Mismatch("api_status", str(expected_status), observed)
     if not result.settled:
-        yield Mismatch("settled", "the step to finish", "it was still in progress at the timeout")
+        yield Mismatch("settled", "the step to finish",
+                       "it was still in progress when the wait ended")
     observed_error = (f"{result.error_class}: {result.error_message}"
                       if result.error_class else "none")
     if (result.error_class or "none") != expect.error:

@@ -72,9 +72,12 @@ class StepRunner:
         self._stale = StaleFieldTracker()
         # What has been read since the cloud last changed (see ``changed``).
         self._reads: dict[tuple[str, ...], Any] = {}
+        # Why the step's last wait ended without it settling.
+        self._unsettled: str | None = None
 
     def run_step(self, step: Step) -> StepOutcome:
         self.changed()
+        self._unsettled = None
         mark = self.cloud.mark()
         flavors_before = {s.index: s.flavor for s in self._servers}
         result = step.run(self)
@@ -101,7 +104,8 @@ class StepRunner:
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
             *self.groups.explain_lost_group(result),
             *step.explain(result), *explain_scheduling(result),
-            *_unexpected_api_error(result))
+            *_unexpected_api_error(result),
+            *([self._unsettled] if self._unsettled and not result.settled else []))
         return result
 
     # What steps act on
@@ -176,9 +180,9 @@ class StepRunner:
             self.changed()
 
     def wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
-        """Poll until ``condition`` gives a value; (value, True), or (None, False) on
-        timeout, or as soon as a poll made once the cloud had come to rest finds none
-        (nothing left to run could change what it read)."""
+        """Poll until ``condition`` gives a value: (value, True). (None, False) once a
+        poll made after the cloud came to rest finds none (nothing left to run could
+        change what it read), or at the timeout."""
         deadline = time.monotonic() + self.cloud.poll_timeout
         at_rest = False
         try:
@@ -187,9 +191,13 @@ class StepRunner:
                 value = condition()
                 if value is not None:
                     return value, True
-                if at_rest or time.monotonic() >= deadline:
+                if at_rest:
+                    self._unsettled = _AT_REST
                     return None, False
                 at_rest = self.cloud.pause()
+                if not at_rest and time.monotonic() >= deadline:
+                    self._unsettled = _TIMED_OUT.format(seconds=self.cloud.poll_timeout)
+                    return None, False
         finally:
             # What a poll read is not what the step reports: its reads are not one
             # moment (on Nova, a server read before its migration may already be
@@ -299,6 +307,15 @@ class StepRunner:
 
     def _error_class(self, traceback_text: str | None, details: str | None) -> str:
         return exception_class(traceback_text, details, self.cloud.exception_module) or "unknown"
+
+
+_AT_REST = ("The step never finished: the cloud came to rest with it unfinished (nothing "
+            "left to run, no message waiting), so nothing would have finished it. A "
+            "server keeps its task state, or a migration or an action its status, after "
+            "an error nobody handled.")
+_TIMED_OUT = ("The step had not finished after {seconds:g} s while the cloud still worked: "
+              "a slow machine (HARNESS_NOVA_SETTLE_SECONDS gives Nova longer) or a service "
+              "that never rests.")
 
 
 def _unexpected_api_error(result: StepOutcome) -> list[str]:

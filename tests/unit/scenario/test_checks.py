@@ -276,7 +276,8 @@ def test_each_steps_state_is_followed_once_not_once_per_later_step(monkeypatch):
 
 def test_a_step_that_did_not_settle_is_a_mismatch():
     assert moved(Expect(), migration=migration(), settled=False) == [
-        "settled: expected the step to finish, observed it was still in progress at the timeout"]
+        "settled: expected the step to finish, "
+        "observed it was still in progress when the wait ended"]
 
 
 # Verdict
@@ -372,8 +373,8 @@ def test_a_task_state_left_after_the_step_settled_breaks_an_invariant():
 def test_a_step_that_did_not_settle_is_reported_once_not_as_an_invariant_too():
     busy = dataclasses.replace(server(0), task_state="migrating")
     assert mismatches(create(), servers=(busy,), settled=False) == [
-        "settled: expected the step to finish, observed it was still in progress at the "
-        "timeout"]
+        "settled: expected the step to finish, observed it was still in progress when the "
+        "wait ended"]
 
 
 def test_usage_above_a_providers_capacity_breaks_an_invariant():

@@ -452,3 +452,21 @@ def test_a_wait_looks_until_it_settles_while_the_cloud_works(waiting_runner):
 
     assert runner.wait(settled_at_the_fifth_look) == ("settled", True)
     assert len(looks) == 5
+
+
+@pytest.mark.parametrize("rests, why", [
+    (True, "the cloud came to rest with it unfinished"),
+    (False, "had not finished after 0 s while the cloud still worked"),
+])
+def test_a_step_that_never_settled_says_why_its_wait_ended(tmp_path, monkeypatch, rests, why):
+    shown = TestOpenStackClient.get_server
+
+    def still_migrating(self, server_id):
+        return {**shown(self, server_id), "OS-EXT-STS:task_state": "migrating"}
+
+    monkeypatch.setattr(TestOpenStackClient, "get_server", still_migrating)
+    monkeypatch.setattr(FakeCloudHandle, "pause", lambda self: rests)
+    created, moved = run(tmp_path, MOVES)[1].steps
+    assert created.settled and not any(why in line for line in created.explanation)
+    assert not moved.settled
+    assert any(why in line for line in moved.explanation)
