@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.explore.session import Session
-from harness.scenario.checks import what_always_holds
-from harness.scenario.mismatch import Mismatch
+from harness.scenario.checks import UNSETTLED, what_always_holds
 from harness.scenario.outcome import StepOutcome
 from harness.scenario.stale import persisted_fields
 from harness.scenario.steps.base import MoveStep
@@ -96,8 +95,7 @@ def _invariants(session: Session, result: StepOutcome) -> Iterator[Violation]:
     mismatches = list(what_always_holds(session.cloud, result, before, session.holds))
     if not result.settled:
         # Checked of every step too: one whose server keeps a task never ends.
-        mismatches.insert(0, Mismatch("settled", "the step to finish",
-                                      "it was still in progress when the wait ended"))
+        mismatches.insert(0, UNSETTLED)
     if mismatches:
         yield Violation(INVARIANT, result.step.index, mismatches[0].what.split(":")[0],
                         tuple(m.render() for m in mismatches) + result.explanation)

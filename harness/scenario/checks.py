@@ -28,6 +28,10 @@ from harness.scenario.outcome import (
 )
 from harness.scenario.steps.base import host_matches
 
+# A step whose wait ended before it settled (the runner's explanation says why).
+UNSETTLED = Mismatch("settled", "the step to finish",
+                     "it was still in progress when the wait ended")
+
 
 @dataclass
 class StepVerdict:
@@ -82,8 +86,7 @@ def _check_step(scenario: Scenario, result: StepOutcome, before: StepOutcome | N
             observed += f" ({result.api_message})"
         yield Mismatch("api_status", str(expected_status), observed)
     if not result.settled:
-        yield Mismatch("settled", "the step to finish",
-                       "it was still in progress when the wait ended")
+        yield UNSETTLED
     observed_error = (f"{result.error_class}: {result.error_message}"
                       if result.error_class else "none")
     if (result.error_class or "none") != expect.error:
