@@ -50,9 +50,12 @@ class CloudHandle(Protocol):
     # The module whose exception classes name the errors (nova.exception for Nova).
     exception_module: ModuleType
 
-    def pause(self) -> bool:
-        """Between two looks of a wait: let the cloud work. Whether it has come to
-        rest: nothing left to run could change what the next look sees."""
+    def pause(self) -> None:
+        """Between two looks of a wait: let the cloud work."""
+
+    def at_rest(self) -> bool:
+        """Whether the cloud has come to rest: nothing left to run could change what
+        a look sees, so what it reads is one moment, and the last."""
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         """The server's RequestSpec as persisted."""

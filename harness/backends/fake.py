@@ -50,8 +50,11 @@ class FakeCloudHandle:
                         "manager": cloud.manager_api, "reader": cloud.reader_api,
                         "other": cloud.other_api}
 
-    def pause(self) -> bool:
-        """Nothing runs once the API has answered: always at rest."""
+    def pause(self) -> None:
+        """Nothing runs once the API has answered: nothing to wait for."""
+
+    def at_rest(self) -> bool:
+        """Always: the cloud changes only while it answers a request."""
         return True
 
     def request_spec(self, server_id: str) -> RequestSpecState:

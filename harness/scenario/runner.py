@@ -181,28 +181,31 @@ class StepRunner:
 
     def wait(self, condition: Callable[[], T | None]) -> tuple[T | None, bool]:
         """Poll until ``condition`` gives a value: (value, True). (None, False) once a
-        poll made after the cloud came to rest finds none (nothing left to run could
-        change what it read), or at the timeout."""
+        poll made with the cloud at rest finds none (nothing left to run could change
+        what it read), or at the timeout."""
         deadline = time.monotonic() + self.cloud.poll_timeout
         at_rest = False
         try:
             while True:
                 self.changed()
+                at_rest = self.cloud.at_rest()
                 value = condition()
                 if value is not None:
                     return value, True
                 if at_rest:
                     self._unsettled = _AT_REST
                     return None, False
-                at_rest = self.cloud.pause()
-                if not at_rest and time.monotonic() >= deadline:
+                if time.monotonic() >= deadline:
                     self._unsettled = _TIMED_OUT.format(seconds=self.cloud.poll_timeout)
                     return None, False
+                self.cloud.pause()
         finally:
-            # What a poll read is not what the step reports: its reads are not one
-            # moment (on Nova, a server read before its migration may already be
-            # older than the migration that says the move is done).
-            self.changed()
+            # What a poll read while the cloud worked is not what the step reports:
+            # its reads are not one moment (on Nova, a server read before its
+            # migration may already be older than the migration that says the move
+            # is done). Read at rest, they are, and they are what the step reads.
+            if not at_rest:
+                self.changed()
 
     # Observations. Between two changes to the cloud each thing is read from the API
     # once, so a server, a migration or an action is not read four times per step

@@ -109,12 +109,17 @@ class NovaCloudHandle:
         self.exception_module = exception_module
         self.api_errors = api_errors
 
-    def pause(self) -> bool:
-        # Here, not at the top: it reads oslo.messaging's fake driver, which an
-        # install without Nova does not have.
+    # quiet is imported in these two, not at the top: it reads oslo.messaging's fake
+    # driver, which an install without Nova does not have.
+    def pause(self) -> None:
         from harness.backends.nova.quiet import until_quiet
 
-        return until_quiet(self.poll_interval, self.longest_pause)
+        until_quiet(self.poll_interval, self.longest_pause)
+
+    def at_rest(self) -> bool:
+        from harness.backends.nova.quiet import at_rest
+
+        return at_rest()
 
     def request_spec(self, server_id: str) -> RequestSpecState:
         return request_spec_state(self.cloud.request_spec(server_id))

@@ -34,23 +34,26 @@ _BUS_LISTENER_NAP: CodeType = DeliveryClock.sleep.__code__
 _LOOPING_CALL = "/oslo_service/"
 
 
-def until_quiet(least: float, most: float) -> bool:
+def until_quiet(least: float, most: float) -> None:
     """Sleep ``least`` seconds, then on while some green thread is ready to run,
     ``most`` seconds in all (a thread that never rests does not hold the wait up).
-    Whether Nova has come to rest: no thread ready, and every one asleep a service
-    idling. Without eventlet's hub (Nova in native-thread mode) ``least`` alone,
-    and never at rest: there is no telling."""
+    Without eventlet's hub (Nova in native-thread mode) ``least`` alone."""
     deadline = time.monotonic() + most
     time.sleep(least)
     hub = _eventlet_hub()
     if hub is None:
-        return False
-    while _busy(hub):
-        if time.monotonic() >= deadline:
-            return False
+        return
+    while _busy(hub) and time.monotonic() < deadline:
         # eventlet's sleep: the hub runs every thread that is ready, then comes back.
         time.sleep(0)
-    return _at_rest(hub)
+
+
+def at_rest() -> bool:
+    """Whether Nova has come to rest: no thread ready, no message waiting, and
+    every thread asleep a service idling. Never without eventlet's hub (Nova in
+    native-thread mode): there is no telling."""
+    hub = _eventlet_hub()
+    return hub is not None and not _busy(hub) and _at_rest(hub)
 
 
 def _eventlet_hub() -> Any:

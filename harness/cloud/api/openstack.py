@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ import jsonschema
 
 from harness.cloud import exception
 from harness.cloud.context import RequestContext
+from harness.cloud.jsonvalues import json_copy
 
 Version = tuple[int, int]
 MIN_VERSION, MAX_VERSION = (2, 1), (2, 104)  # Nova 34's compute API
@@ -38,7 +38,7 @@ class ApiResponse:
 
     def __bus_copy__(self) -> ApiResponse:
         # The body crosses as JSON, as it does over HTTP.
-        return ApiResponse(self.status_code, json.loads(json.dumps(self.body)))
+        return ApiResponse(self.status_code, json_copy(self.body))
 
 
 class InvalidGlobalAPIVersion(exception.NovaException):

@@ -4,7 +4,7 @@ import pytest
 
 from harness.cloud import exception
 from harness.cloud.db import Database, UUIDSequence
-from harness.cloud.objects import Migration, RequestSpec, Service
+from harness.cloud.objects import Flavor, Migration, RequestSpec, Service
 from tests.unit.cloud.helpers import request_spec, uuid_n
 
 
@@ -109,3 +109,53 @@ def test_uuid_sequence_is_repeatable_and_distinct():
     assert values == [second() for _ in range(50)]
     assert len(set(values)) == 50
     assert UUIDSequence(seed=1)() != UUIDSequence(seed=2)()
+
+
+def test_a_row_comes_back_as_json_gives_it_back():
+    db = Database()
+    Flavor(flavorid="f1", name="small", vcpus=1, memory_mb=512, root_gb=1,
+           extra_specs={1: "int key", "label": _Label("a str subclass")}).create(db)
+    request_spec(force_hosts=("host1",)).create(db)
+    loaded = db.get(Flavor, "f1").extra_specs
+    assert loaded == {"1": "int key", "label": "a str subclass"}
+    assert type(loaded["label"]) is str
+    assert db.get(RequestSpec, uuid_n(0)).force_hosts == ["host1"]
+
+
+def test_a_value_json_cannot_hold_is_refused_and_nothing_is_written():
+    db = Database()
+    with pytest.raises(TypeError):
+        Flavor(flavorid="f1", name="small", vcpus=1, memory_mb=512, root_gb=1,
+               extra_specs={"set": {"a"}}).create(db)
+    with pytest.raises(exception.ObjectNotFound):
+        db.get(Flavor, "f1")
+
+
+def test_a_stored_row_shares_nothing_with_the_object_written_or_the_objects_loaded():
+    db = Database()
+    spec = request_spec(scheduler_hints={"group": ["g1"]})
+    spec.create(db)
+    spec.scheduler_hints["group"].append("written, then changed in memory")
+    loaded = db.get(RequestSpec, uuid_n(0))
+    loaded.scheduler_hints["group"].append("loaded, then changed in memory")
+    assert db.get(RequestSpec, uuid_n(0)).scheduler_hints == {"group": ["g1"]}
+    # Queries compare the stored row too.
+    assert len(db.query(RequestSpec, scheduler_hints={"group": ["g1"]})) == 1
+
+
+def test_a_query_on_several_fields_keeps_creation_order_whichever_is_looked_up():
+    db = Database()
+    for n, (status, dest) in enumerate([("error", "host2"), ("error", "host1"),
+                                        ("done", "host2"), ("error", "host2")]):
+        migration(n, status, dest_compute=dest).create(db)
+    expected = [uuid_n(0), uuid_n(3)]
+    assert [m.uuid for m in db.query(Migration, status="error", dest_compute="host2")] == expected
+    assert [m.uuid for m in db.query(Migration, dest_compute="host2", status="error")] == expected
+    # A list can't be looked up in an index: the rows are compared one by one.
+    request_spec(force_hosts=["host1"]).create(db)
+    assert [s.instance_uuid for s in db.query(RequestSpec, force_hosts=["host1"])] == [uuid_n(0)]
+    assert db.query(RequestSpec, force_hosts=["host2"]) == []
+
+
+class _Label(str):
+    pass

@@ -327,8 +327,10 @@ def test_a_failed_create_is_read_once_its_fault_is_written(tmp_path, monkeypatch
     monkeypatch.setattr(TestOpenStackClient, "get_servers",
                         lambda self, *a, **k: without_fault(listed(self, *a, **k)))
     monkeypatch.setattr(TestOpenStackClient, "get_server", between_the_two_writes)
-    # As on Nova, where the step polls; the fake cloud's answers are final at once.
+    # As on Nova, where the step polls while the cloud works; the fake cloud's
+    # answers are final at once.
     monkeypatch.setattr(FakeCloudHandle, "poll_timeout", 10.0)
+    monkeypatch.setattr(FakeCloudHandle, "at_rest", lambda self: False)
     text = HEADER.replace('hosts = ["host1", "host2"]',
                           'hosts = [{ name = "host1", memory_mb = 1024 }]')
     [created] = run(tmp_path, text)[1].steps
@@ -361,9 +363,17 @@ def recording_reads(monkeypatch, calls):
     monkeypatch.setattr(StepRunner, "changed", recorded_change)
 
 
-def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("at_rest, server_reads", [
+    # The wait's look at the moved server was made at rest: it is the step's read.
+    (True, 4),
+    # Made while the cloud worked: once settled, the step reads the server again.
+    (False, 5),
+])
+def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch, at_rest,
+                                                      server_reads):
     calls: list[tuple[str, str | None] | None] = []
     recording_reads(monkeypatch, calls)
+    monkeypatch.setattr(FakeCloudHandle, "at_rest", lambda self: at_rest)
     _, outcome = run(tmp_path, MOVES)
     assert check(outcome).passed
     moments: list[list[tuple[str, str | None]]] = [[]]
@@ -375,7 +385,7 @@ def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch):
     assert all(len(set(reads)) == len(reads) for reads in moments), moments
     # Before, the create step and the runner's observation after it each read both
     # servers, and the move read its server and its actions twice once settled.
-    assert sum(1 for call in calls if call and call[0] == "get_server") == 5
+    assert sum(1 for call in calls if call and call[0] == "get_server") == server_reads
 
 
 def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, monkeypatch):
@@ -401,6 +411,7 @@ def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, m
     monkeypatch.setattr(StepRunner, "wait", marked_wait)
     monkeypatch.setattr(TestOpenStackClient, "get_server", older_while_polling)
     monkeypatch.setattr(FakeCloudHandle, "poll_timeout", 10.0)
+    monkeypatch.setattr(FakeCloudHandle, "at_rest", lambda self: False)
     _, outcome = run(tmp_path, MOVES)
     created, moved = outcome.steps
     assert {s.host for s in (*created.servers, *moved.servers, *moved.all_servers)} == {
@@ -409,26 +420,29 @@ def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, m
 
 
 class Resting:
-    """A cloud's pauses between looks: at rest from the ``rests_at``-th on."""
+    """A cloud that works until its ``rests_at``-th pause between looks, then rests."""
 
     def __init__(self, rests_at: int) -> None:
         self.rests_at = rests_at
         self.pauses = 0
 
-    def __call__(self) -> bool:
+    def pause(self) -> None:
         self.pauses += 1
+
+    def at_rest(self) -> bool:
         return self.pauses >= self.rests_at
 
 
 @pytest.fixture
 def waiting_runner(tmp_path):
-    """A runner on a cloud that says it rests from its ``rests_at``-th pause on."""
+    """A runner on a cloud that rests from its ``rests_at``-th pause on."""
     scenario = load_scenario(write(tmp_path / "s.toml", MOVES))
     with FakeCloudBackend().open(scenario, "fixed") as cloud:
         cloud.poll_timeout = 60.0
 
         def runner(rests_at: int) -> StepRunner:
-            cloud.pause = Resting(rests_at)
+            resting = Resting(rests_at)
+            cloud.pause, cloud.at_rest = resting.pause, resting.at_rest
             return StepRunner(scenario, cloud)
         yield runner
 
@@ -465,7 +479,7 @@ def test_a_step_that_never_settled_says_why_its_wait_ended(tmp_path, monkeypatch
         return {**shown(self, server_id), "OS-EXT-STS:task_state": "migrating"}
 
     monkeypatch.setattr(TestOpenStackClient, "get_server", still_migrating)
-    monkeypatch.setattr(FakeCloudHandle, "pause", lambda self: rests)
+    monkeypatch.setattr(FakeCloudHandle, "at_rest", lambda self: rests)
     created, moved = run(tmp_path, MOVES)[1].steps
     assert created.settled and not any(why in line for line in created.explanation)
     assert not moved.settled
