@@ -70,13 +70,15 @@ class StepRunner:
         # Every server's persisted RequestSpec as the previous step left it.
         self._specs: dict[int, RequestSpecState] = {}
         self._stale = StaleFieldTracker()
-        # What has been read since the cloud last changed (see ``changed``).
+        # What has been read since the cloud last changed (see ``changed``), and
+        # whether it was at rest then.
         self._reads: dict[tuple[str, ...], Any] = {}
+        self._at_rest = False
         # Why the step's last wait ended without it settling.
         self._unsettled: str | None = None
 
     def run_step(self, step: Step) -> StepOutcome:
-        self.changed()
+        self._read_again_unless_at_rest()
         self._unsettled = None
         mark = self.cloud.mark()
         flavors_before = {s.index: s.flavor for s in self._servers}
@@ -184,15 +186,13 @@ class StepRunner:
         poll made with the cloud at rest finds none (nothing left to run could change
         what it read), or at the timeout."""
         deadline = time.monotonic() + self.cloud.poll_timeout
-        at_rest = False
         try:
             while True:
                 self.changed()
-                at_rest = self.cloud.at_rest()
                 value = condition()
                 if value is not None:
                     return value, True
-                if at_rest:
+                if self._at_rest:
                     self._unsettled = _AT_REST
                     return None, False
                 if time.monotonic() >= deadline:
@@ -203,9 +203,8 @@ class StepRunner:
             # What a poll read while the cloud worked is not what the step reports:
             # its reads are not one moment (on Nova, a server read before its
             # migration may already be older than the migration that says the move
-            # is done). Read at rest, they are, and they are what the step reads.
-            if not at_rest:
-                self.changed()
+            # is done).
+            self._read_again_unless_at_rest()
 
     # Observations. Between two changes to the cloud each thing is read from the API
     # once, so a server, a migration or an action is not read four times per step
@@ -213,9 +212,18 @@ class StepRunner:
 
     def changed(self) -> None:
         """The cloud may have changed: reads from now on go to the API again. Called
-        for every request, every poll of a wait, the end of a wait and every step;
-        a step that changes the cloud another way (a compute restart) calls it too."""
+        for every request and every poll of a wait; a step that changes the cloud
+        another way (a compute restart) calls it too."""
         self._reads.clear()
+        # At rest, nothing runs until the next request: the reads from now on are of
+        # one moment, and stay true until then.
+        self._at_rest = self.cloud.at_rest()
+
+    def _read_again_unless_at_rest(self) -> None:
+        """At the end of a wait and the start of a step: reads made while the cloud
+        worked may be of different moments, and older than the cloud is now."""
+        if not self._at_rest:
+            self.changed()
 
     def _read(self, key: tuple[str, ...], fetch: Callable[[], T]) -> T:
         if key not in self._reads:

@@ -13,7 +13,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from harness.backends import get_backend
-from harness.backends.nova.quiet import until_quiet
+from harness.backends.nova.quiet import at_rest, until_quiet
 from harness.cli import main
 from harness.inject import KNOWN_BUGS
 from harness.scenario.checks import check
@@ -324,6 +324,31 @@ def test_a_listeners_nap_and_a_heartbeats_sleep_are_services_at_rest_other_sleep
     finally:
         heartbeat.stop()
         for thread in (napping, heartbeat._thread, working):
+            thread.kill()
+
+
+def test_nova_is_at_rest_only_with_no_thread_ready_and_none_asleep_but_services_idling(
+        eventlet):
+    from harness.backends.nova.bus import DeliveryClock
+
+    def nova_waits_for_something():
+        time.sleep(30)
+
+    eventlet.sleep(0)
+    assert at_rest()
+    napping = eventlet.spawn(DeliveryClock().sleep, 30)
+    ready = eventlet.spawn(lambda: None)
+    try:
+        assert not at_rest()
+        eventlet.sleep(0)
+        assert at_rest()
+        working = eventlet.spawn(nova_waits_for_something)
+        eventlet.sleep(0)
+        assert not at_rest()
+        working.kill()
+        assert at_rest()
+    finally:
+        for thread in (napping, ready):
             thread.kill()
 
 

@@ -363,14 +363,15 @@ def recording_reads(monkeypatch, calls):
     monkeypatch.setattr(StepRunner, "changed", recorded_change)
 
 
-@pytest.mark.parametrize("at_rest, server_reads", [
+@pytest.mark.parametrize("at_rest, server_reads, migration_reads", [
     # The wait's look at the moved server was made at rest: it is the step's read.
-    (True, 4),
-    # Made while the cloud worked: once settled, the step reads the server again.
-    (False, 5),
+    (True, 4, 2),
+    # Made while the cloud worked: once settled, the step reads the server again,
+    # and each step starts with reads of its own.
+    (False, 5, 4),
 ])
 def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch, at_rest,
-                                                      server_reads):
+                                                      server_reads, migration_reads):
     calls: list[tuple[str, str | None] | None] = []
     recording_reads(monkeypatch, calls)
     monkeypatch.setattr(FakeCloudHandle, "at_rest", lambda self: at_rest)
@@ -386,6 +387,8 @@ def test_a_step_reads_each_thing_once_between_changes(tmp_path, monkeypatch, at_
     # Before, the create step and the runner's observation after it each read both
     # servers, and the move read its server and its actions twice once settled.
     assert sum(1 for call in calls if call and call[0] == "get_server") == server_reads
+    # At rest, what the create step read last is what the move reads first.
+    assert sum(1 for call in calls if call and call[0] == "get_migrations") == migration_reads
 
 
 def test_a_step_reports_what_it_reads_once_settled_not_while_polling(tmp_path, monkeypatch):
