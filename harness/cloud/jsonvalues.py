@@ -17,17 +17,22 @@ from typing import Any
 _MARSHAL_VERSION = 2
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def as_json_gives_back(value: Any) -> bool:
     """Whether ``json.loads(json.dumps(value))`` would equal ``value`` in every type."""
     kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
-        return True
     if kind is dict:
-        return all(type(key) is str and as_json_gives_back(item)
-                   for key, item in value.items())
+        for key, item in value.items():
+            # Most values are scalars: judged here, without a call (half the cost).
+            if type(key) is not str or (type(item) not in _SCALARS
+                                        and not as_json_gives_back(item)):
+                return False
+        return True
     if kind is list:
-        return all(as_json_gives_back(item) for item in value)
-    return False
+        return all(type(item) in _SCALARS or as_json_gives_back(item) for item in value)
+    return kind in _SCALARS
 
 
 def json_copy(value: Any) -> Any:
