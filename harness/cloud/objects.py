@@ -31,10 +31,10 @@ class NovaObject:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name[0] != "_":
-            changed = self.__dict__.get("_changed_fields")
-            if changed is None:
-                changed = self.__dict__["_changed_fields"] = set()
-            changed.add(name)
+            try:
+                self.__dict__["_changed_fields"].add(name)
+            except KeyError:
+                self.__dict__["_changed_fields"] = {name}
         object.__setattr__(self, name, value)
 
     def obj_what_changed(self) -> set[str]:
@@ -75,7 +75,7 @@ class NovaObject:
         The primitive's values are the object's from then on: callers pass one
         of their own (freshly decoded or converted).
         """
-        values = dict(primitive)
+        values = primitive
         for name, nested_cls in cls.NESTED.items():
             value = values.get(name)
             if value is not None:
