@@ -15,8 +15,6 @@ from typing import Any
 # Version 2 has no references between objects: a dict that appears twice comes back
 # as two dicts, as from JSON text.
 _MARSHAL_VERSION = 2
-
-
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
