@@ -9,14 +9,13 @@ whatever was not persisted (transient fields, unsaved changes) is really gone.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from harness.cloud import exception
-from harness.cloud.jsonvalues import as_json_gives_back, frozen, thawed
+from harness.cloud.jsonvalues import as_json, frozen, thawed
 from harness.cloud.objects import PersistentObject
 
 T = TypeVar("T", bound=PersistentObject)
@@ -50,10 +49,10 @@ class _Table:
         self._indexes: dict[str, dict[object, set[object]]] = {}
 
     def put(self, key: object, row: dict[str, Any]) -> None:
-        # A row already as JSON would give it back skips the round trip (about 6% of
-        # a small scenario); that is safe because each write's primitive is built
-        # fresh, shared with no object.
-        decoded = row if as_json_gives_back(row) else json.loads(json.dumps(row))
+        # Not copied when already as JSON would give it back (the round trip was about
+        # 6% of a small scenario): each write's primitive is built fresh, shared with
+        # no object.
+        decoded = as_json(row)
         old = self._decoded.get(key)
         if old is not None:
             self._unindex(key, old)

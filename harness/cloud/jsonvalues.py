@@ -33,11 +33,15 @@ def as_json_gives_back(value: Any) -> bool:
     return kind in _SCALARS
 
 
+def as_json(value: Any) -> Any:
+    """``value`` as JSON gives it back: ``value`` itself (not a copy) when the round
+    trip would change nothing, else what the round trip gives."""
+    return value if as_json_gives_back(value) else json.loads(json.dumps(value))
+
+
 def json_copy(value: Any) -> Any:
     """A fresh copy of ``value`` as JSON gives it back; sharing nothing with it."""
-    if as_json_gives_back(value):
-        return marshal.loads(marshal.dumps(value, _MARSHAL_VERSION))
-    return json.loads(json.dumps(value))
+    return thawed(frozen(as_json(value)))
 
 
 def frozen(value: Any) -> bytes:
