@@ -28,7 +28,7 @@ from harness.cloud.scheduler.drivers import (
 )
 from harness.explore import DEFAULT_EXAMPLES, DEFAULT_OUT, DEFAULT_STEPS
 from harness.inject import KNOWN_BUGS
-from harness.parallel import Backends, WorkerDied, in_order
+from harness.parallel import Backends, WorkerDied, can_copy_this_process, in_order
 from harness.scenario.checks import Verdict, check
 from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write a JUnit XML report to PATH")
     run.add_argument("--trace", action="store_true",
                      help="print every step's trace, not only failing ones")
-    _add_jobs(run, "the number of CPUs for the nova backend, 1 for the fake cloud")
+    _add_jobs(run, "the number of CPUs; for the fake cloud, 1 where worker processes "
+                   "cannot start as copies of this one (not Linux, or threads running)")
 
     compare = commands.add_parser(
         "diff", help="run scenarios on the fake cloud and on Nova, report differences")
@@ -248,11 +249,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f" + {args.inject}" if args.inject else "")
     report = HumanReport(sys.stdout, show_traces=args.trace)
     report.start(len(scenarios), backend.name, label)
-    jobs = args.jobs or (_cpus() if args.backend == "nova" else 1)
+    fake_only = args.backend == "fake"
+    jobs = args.jobs or (_cpus() if not fake_only or can_copy_this_process() else 1)
     tasks = [_RunTask(scenario, args.backend, scheduler) for scenario in scenarios]
     verdicts = []
     try:
-        for verdict in in_order(_run_task, tasks, backends, jobs):
+        for verdict in in_order(_run_task, tasks, backends, jobs, fake_only=fake_only):
             verdicts.append(verdict)
             report.scenario(verdict)
     except WorkerDied as exc:

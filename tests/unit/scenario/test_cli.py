@@ -2,10 +2,13 @@
 
 import os
 import re
+import sys
+import threading
 
 import pytest
 
 from harness.cli import main
+from harness.parallel import in_order
 from tests.unit.scenario.builders import EXPECTS_BUG, HEADER, MOVES, line_of, write
 
 BAD = HEADER.replace('flavor = "small"', 'flavor = "large"') + (
@@ -279,6 +282,57 @@ def test_one_item_runs_here_unless_isolated():
 
     assert list(in_order(_pid, [0], Backends(), jobs=2)) == [os.getpid()]
     assert list(in_order(_pid, [0], Backends(), jobs=2, isolate=True)) != [os.getpid()]
+
+
+# Set by a test while it runs: a worker that is a copy of this process sees it, a
+# fresh interpreter sees the value the module is imported with.
+_SET_WHILE_RUNNING = "imported"
+
+
+def _what_the_worker_sees(backends: object, item: int) -> tuple[int, str, int]:
+    return item, _SET_WHILE_RUNNING, os.getpid()
+
+
+@pytest.mark.parametrize("fake_only, other_thread, copies", [
+    (True, False, True), (False, False, False), (True, True, False)])
+def test_fake_only_work_starts_workers_as_copies_of_this_process_unless_a_thread_runs(
+        monkeypatch, fake_only, other_thread, copies):
+    from harness.parallel import Backends, in_order
+
+    monkeypatch.setattr(sys.modules[__name__], "_SET_WHILE_RUNNING", "set")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    if other_thread:
+        thread.start()
+    try:
+        seen = list(in_order(_what_the_worker_sees, [0, 1, 2], Backends(), jobs=2,
+                             fake_only=fake_only))
+    finally:
+        stop.set()
+    assert [item for item, _, _ in seen] == [0, 1, 2]
+    assert os.getpid() not in {pid for _, _, pid in seen}
+    assert {state for _, state, _ in seen} == {"set" if copies else "imported"}
+
+
+@pytest.mark.parametrize("backend, copies, expected", [
+    ("fake", True, 3), ("fake", False, 1), ("nova", False, 3)])
+def test_without_j_a_run_takes_a_worker_per_cpu_unless_fake_workers_cannot_be_copies(
+        tmp_path, capsys, monkeypatch, fake_for_nova, backend, copies, expected):
+    import harness.cli
+
+    asked = []
+
+    def in_order_here(task, items, backends, jobs, fake_only=False):
+        asked.append((jobs, fake_only))
+        return in_order(task, items, backends, 1)
+
+    monkeypatch.setattr(harness.cli, "_cpus", lambda: 3)
+    monkeypatch.setattr(harness.cli, "can_copy_this_process", lambda: copies)
+    monkeypatch.setattr(harness.cli, "in_order", in_order_here)
+    code, out, _ = run(capsys, "run", "--backend", backend,
+                       str(write(tmp_path / "m.toml", MOVES)))
+    assert code == 0, out
+    assert asked == [(expected, backend == "fake")]
 
 
 def test_one_job_runs_here_with_the_given_backends():
