@@ -15,14 +15,17 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import jsonschema
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness.backends.fake import FakeCloudBackend
 from harness.cli import main, run_and_check
 from harness.cloud.api.client import OpenStackApiException
 from harness.fixtures import CloudFixture
-from harness.scenario.loader import ScenarioError, load_scenario
+from harness.scenario import loader
+from harness.scenario.loader import ScenarioError, load_scenario, scenario_schema
+from tests.unit.scenario.builders import MOVES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -194,3 +197,19 @@ def test_the_fake_api_answers_a_malformed_server_action_with_a_4xx(body, microve
         except OpenStackApiException as exc:
             assert_4xx(exc)
         assert cloud.admin_api.get_server(server["id"])["id"] == server["id"]
+
+
+# A reference beside other keywords (here a description): an error inside what it
+# names is that schema's error, whatever the keywords beside it say.
+BAD_ZONE = tomllib.loads(MOVES + 'request_spec = { availability_zone = "no zone!" }\n')
+
+
+@SETTINGS
+@given(mutated_scenarios())
+@example(BAD_ZONE)
+def test_the_loader_finds_what_the_whole_schema_as_written_finds(data):
+    # The loader checks each step with its own type's part of the schema, its
+    # references put in place; the schema as published must say the same.
+    whole = scenario_schema()
+    as_written = jsonschema.validators.validator_for(whole)(whole)
+    assert loader._file_problems(data) == loader._schema_problems(data, as_written)
