@@ -6,6 +6,7 @@ those tagged with any bug, full: the whole catalogue; tests.nova.outcomes).
 Needs the nova extra (tox -e functional-nova).
 """
 
+import gc
 import io
 import time
 from contextlib import redirect_stdout
@@ -180,6 +181,7 @@ def _process_state() -> dict[str, object]:
     from nova import conf, filters, weights
     from nova.scheduler import filters as host_filters
     from nova.scheduler import host_manager, manager
+    from oslo_db.sqlalchemy import engines
     from oslo_messaging._drivers import impl_fake
 
     cfg = conf.CONF
@@ -195,6 +197,9 @@ def _process_state() -> dict[str, object]:
                     tuple(cfg.filter_scheduler.enabled_filters),
                     cfg.oslo_policy.enforce_new_defaults),
         "threads": threading.active_count(),
+        "collector": gc.get_threshold(),
+        # Engines from the last clouds (harness.backends.nova.engines), undone too.
+        "engine factory": engines.create_engine,
         # The bus's wake-ups (harness.backends.nova.bus), undone with the cloud.
         "bus": (impl_fake.time, impl_fake.FakeExchange.__dict__["deliver_message"],
                 impl_fake.FakeListener.__dict__["stop"]),
@@ -220,6 +225,35 @@ def test_a_scenario_on_nova_leaves_nothing_behind_in_the_process():
     for _ in range(2):
         assert check(run_scenario(scenario, backend, "fixed")).passed
         assert _process_state() == before
+
+
+def test_each_cloud_has_new_databases_on_the_engines_the_last_one_gave_back():
+    # The first cloud leaves servers, a migration, allocations and two providers in
+    # its databases; the next, on the same engines, must see none of them.
+    scenario = load_scenario(
+        SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml", SCENARIOS)
+    backend = get_backend("nova")
+    assert check(run_scenario(scenario, backend, "fixed")).passed
+    with backend.open(scenario, "fixed") as handle:
+        cloud = handle.cloud
+        assert cloud.engine_reuse.reused == len(cloud.engine_reuse.taken) >= 4
+        assert handle.admin_api.get_servers(search_opts={"all_tenants": 1}) == []
+        assert handle.admin_api.get_migrations() == []
+        assert cloud.allocations() == {}
+        assert sorted(p["name"] for p in cloud._providers()) == ["host1", "host2"]
+        assert sorted(s["host"] for s in handle.admin_api.get_services(
+            binary="nova-compute")) == ["host1", "host2"]
+
+
+def test_a_cloud_on_nova_collects_cycles_less_often_and_puts_the_collector_back():
+    from harness.backends.nova.cloud import COLLECTOR_THRESHOLD
+
+    scenario = load_scenario(
+        SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml", SCENARIOS)
+    before = gc.get_threshold()
+    with get_backend("nova").open(scenario, "fixed"):
+        assert gc.get_threshold() == (COLLECTOR_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
 
 
 def test_a_delivery_wakes_the_listeners_of_novas_bus():

@@ -24,6 +24,7 @@ from harness.backends.base import (
     request_spec_state,
 )
 from harness.backends.nova import environment
+from harness.backends.nova.engines import EnginePool
 from harness.backends.nova.logs import HOST_COUNTS, NO_CANDIDATES
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
 from harness.faults import FaultPoint, set_fault
@@ -223,6 +224,8 @@ class NovaBackend:
 
     def __init__(self, inject: str | None = None) -> None:
         self.inject = inject
+        # The database engines of the clouds that ended, for the next ones.
+        self.engines = EnginePool()
 
     def prepare(self) -> None:
         self.settle_seconds = _settle_seconds()
@@ -252,7 +255,7 @@ class NovaBackend:
                          environment.nova_version())
 
         injection = bug_injection(self.inject, "nova")
-        with injection, NovaCloud(name=scenario.id) as cloud:
+        with injection, NovaCloud(name=scenario.id, engines=self.engines) as cloud:
             options = scenario.cloud.config
             cloud.flags(reserved_host_memory_mb=reserved.pop(),
                         allow_resize_to_same_host=options.allow_resize_to_same_host,
