@@ -5,12 +5,10 @@
 - the same with the Pike 16.0.0 bug injected, where Nova's test can only give up
   at its 5 s polling timeout and the harness stops at the "error" status,
 
-and their ratios, with each one's processor time beside its wall time. Nova's own
-test sleeps between its few polls: its processor time is about what a fresh cloud
-and the scenario's requests cost Nova, the floor for any run of the scenario on a
-fresh cloud in one interpreter. Then the first scenarios of the catalogue on the
-nova backend through ``python -m harness run``, serially and in worker processes
-(``-j``), and that ratio. Needs the nova extra:
+and their ratios, with each one's processor time beside its wall time (Nova's own
+test sleeps between its few polls). Then the catalogue (or its first SCENARIOS) on
+the nova backend through ``python -m harness run``, serially and in worker
+processes (``-j``), and that ratio. Needs the nova extra:
 
     python bench/bench_backends.py [--repeat N] [--catalogue SCENARIOS] [--jobs N]
 
@@ -21,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import statistics
 import subprocess
@@ -58,8 +57,9 @@ def run_upstream_test() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--catalogue", type=int, default=12, metavar="SCENARIOS",
-                        help="how many of the catalogue's scenarios the -j comparison runs")
+    parser.add_argument("--catalogue", type=int, metavar="SCENARIOS",
+                        help="how many of the catalogue's scenarios the -j comparison "
+                             "runs (default: all; the workers' start weighs more on fewer)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
@@ -88,12 +88,18 @@ def main() -> None:
         "Nova's own test_bug_1718455": [],
         "nova backend + pike-16.0.0 (fails)": [],
     }
-    # Interleaved, so that the machine's drift over the run weighs on each the same.
+    # Interleaved, so that the machine's drift over the run weighs on each the same;
+    # each begun with no garbage left (collected untimed), so that none pays for
+    # collecting what the one before it left.
     for _ in range(args.repeat):
+        gc.collect()
         rows["nova backend, upstream scenario"] += timed(on_nova, 1)
+        gc.collect()
         rows["Nova's own test_bug_1718455"] += timed(run_upstream_test, 1)
+        gc.collect()
         with pike.applied():
             rows["nova backend + pike-16.0.0 (fails)"] += timed(on_nova, 1)
+    gc.collect()
     with pike.applied():
         rows["Nova's own test + pike-16.0.0 (fails)"] = timed(run_upstream_test, 1)
 
@@ -115,7 +121,7 @@ def main() -> None:
     ratio("Nova's own test / fake cloud", upstream_s / fake_s, ">=", FAKE_TARGET)
     ratio("nova backend / Nova's own test", nova_s / upstream_s, "<=", NOVA_TARGET)
     # Below 1: the nova backend takes less wall time than Nova's own test keeps the
-    # processor busy, i.e. than the work the scenario costs Nova on a fresh cloud.
+    # processor busy.
     upstream_work = processor["Nova's own test_bug_1718455"]
     print(f"{'nova backend / Nova own test processor':<40} {nova_s / upstream_work:8.2f} x")
     ratio("nova backend, failing / passing", failing_ours / nova_s, "<=", 1.0)
@@ -124,12 +130,14 @@ def main() -> None:
     compare_jobs(args.catalogue, args.jobs)
 
 
-def compare_jobs(count: int, jobs: int) -> None:
-    """The first ``count`` scenarios on Nova with -j 1 and with -j ``jobs``, each in a
-    new process as a user runs them (start-up and Nova's import included)."""
+def compare_jobs(count: int | None, jobs: int) -> None:
+    """The catalogue's first ``count`` scenarios (all: None) on Nova with -j 1 and with
+    -j ``jobs``, each in a new process as a user runs them (start-up and Nova's import
+    included)."""
     from harness.scenario.loader import discover
 
     paths = [str(p) for p in discover([ROOT / "scenarios"])[:count]]
+    count = len(paths)
     seconds = {}
     for n in (1, jobs):
         started = time.perf_counter()

@@ -44,13 +44,35 @@ def time_scenario(repeat: int) -> list[float]:
     return times
 
 
-def time_command(args: list[str], repeat: int) -> list[float]:
+def time_loading(repeat: int) -> list[float]:
+    """Loading and validating the whole catalogue, each time as a new command would
+    (its validators built anew)."""
+    from harness.cli import load_all
+    from harness.scenario import loader
+
     times = []
     for _ in range(repeat):
+        loader._file_validator.cache_clear()
+        loader._step_validator.cache_clear()
         started = time.perf_counter()
-        subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+        load_all([ROOT / "scenarios"])
         times.append(time.perf_counter() - started)
     return times
+
+
+def time_commands(commands: list[list[str]], repeat: int) -> list[list[float]]:
+    """Each command's wall time, ``repeat`` times, the commands taken in turn."""
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for args, seconds in zip(commands, times, strict=True):
+            started = time.perf_counter()
+            subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+            seconds.append(time.perf_counter() - started)
+    return times
+
+
+def time_command(args: list[str], repeat: int) -> list[float]:
+    return time_commands([args], repeat)[0]
 
 
 def row(name: str, times: list[float], target: float | None = None) -> str:
@@ -72,13 +94,19 @@ def main() -> None:
     bare = time_command([python, "-c", "pass"], processes)
     imports = time_command([python, "-c", "import harness.cli"], processes)
     scenario = time_scenario(args.repeat)
-    cli = time_command([python, "-m", "harness", "run"], processes)
+    loading = time_loading(processes)
+    cli, serial = time_commands([[python, "-m", "harness", "run"],
+                                 [python, "-m", "harness", "run", "-j", "1"]], processes)
     over_start = [run - statistics.median(bare) for run in cli]
     print(row("bare interpreter start-up", bare))
     print(row("import harness.cli (new process)", imports))
     print(row("upstream scenario, fake cloud, after import", scenario, SCENARIO_TARGET_S))
+    print(row("loading the catalogue, after import", loading))
     print(row("python -m harness run (all scenarios)", cli))
     print(row("  the same, less the bare start-up", over_start, CLI_OVER_START_TARGET_S))
+    print(row("python -m harness run -j 1 (one process)", serial))
+    print(f"{'one process / a worker per CPU (default)':<44} "
+          f"{statistics.median(serial) / statistics.median(cli):8.2f} x")
     print(f"{'share of the CLI run spent importing':<44} "
           f"{statistics.median(imports) / statistics.median(cli):8.0%}")
 
