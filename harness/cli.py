@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", action="store_true",
                      help="print every step's trace, not only failing ones")
     _add_jobs(run, "the number of CPUs; for the fake cloud, 1 where worker processes "
-                   "cannot start as copies of this one (not Linux, or threads running)")
+                   "cannot start as copies of this one (not Linux, another thread "
+                   "running, or Nova imported)")
 
     compare = commands.add_parser(
         "diff", help="run scenarios on the fake cloud and on Nova, report differences")
