@@ -266,11 +266,12 @@ def _dies_in_a_worker(backends: object, item: int) -> int:
     return item
 
 
-def test_a_worker_that_dies_is_reported_not_waited_for():
+@pytest.mark.parametrize("fake_only", [False, True], ids=["fresh", "copies"])
+def test_a_worker_that_dies_is_reported_not_waited_for(fake_only):
     from harness.parallel import Backends, WorkerDied, in_order
 
     with pytest.raises(WorkerDied, match="run again with -j 1"):
-        list(in_order(_dies_in_a_worker, [0, 1, 2], Backends(), jobs=2))
+        list(in_order(_dies_in_a_worker, [0, 1, 2], Backends(), jobs=2, fake_only=fake_only))
 
 
 def _pid(backends: object, item: int) -> int:
