@@ -38,10 +38,15 @@ NOVA_TARGET = 0.5
 JOBS_TARGET = 1.6
 
 
-def timed(function: Callable[[], object], repeat: int) -> list[tuple[float, float]]:
-    """(wall, processor) seconds of each of ``repeat`` calls."""
+def timed(function: Callable[[], object], repeat: int,
+          collected: bool = False) -> list[tuple[float, float]]:
+    """(wall, processor) seconds of each of ``repeat`` calls; ``collected``: each begun
+    with no garbage left (collected untimed), so that none pays for collecting what was
+    run before it."""
     times = []
     for _ in range(repeat):
+        if collected:
+            gc.collect()
         started, processor = time.perf_counter(), time.process_time()
         function()
         times.append((time.perf_counter() - started, time.process_time() - processor))
@@ -89,19 +94,15 @@ def main() -> None:
         "nova backend + pike-16.0.0 (fails)": [],
     }
     # Interleaved, so that the machine's drift over the run weighs on each the same;
-    # each begun with no garbage left (collected untimed), so that none pays for
-    # collecting what the one before it left.
+    # collected, so that none pays for the collections the one before it put off.
     for _ in range(args.repeat):
-        gc.collect()
-        rows["nova backend, upstream scenario"] += timed(on_nova, 1)
-        gc.collect()
-        rows["Nova's own test_bug_1718455"] += timed(run_upstream_test, 1)
-        gc.collect()
+        rows["nova backend, upstream scenario"] += timed(on_nova, 1, collected=True)
+        rows["Nova's own test_bug_1718455"] += timed(run_upstream_test, 1, collected=True)
         with pike.applied():
-            rows["nova backend + pike-16.0.0 (fails)"] += timed(on_nova, 1)
-    gc.collect()
+            rows["nova backend + pike-16.0.0 (fails)"] += timed(on_nova, 1, collected=True)
     with pike.applied():
-        rows["Nova's own test + pike-16.0.0 (fails)"] = timed(run_upstream_test, 1)
+        rows["Nova's own test + pike-16.0.0 (fails)"] = timed(run_upstream_test, 1,
+                                                              collected=True)
 
     print(f"{'importing Nova test packages':<40} {import_seconds:8.3f} s")
     print(f"{'nova backend, first run in process':<40} {first_nova:8.3f} s")

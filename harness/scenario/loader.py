@@ -176,9 +176,10 @@ def _file_validator() -> jsonschema.protocols.Validator:
     """The whole schema but for what each step holds, which ``_step_validator`` checks:
     one step type's branch rather than every type's ``if`` (a third of ``harness run``
     was the file checks before)."""
-    schema = scenario_schema()
+    schema = _inlined({key: value for key, value in _published_schema().items()
+                       if key != "$defs"})
     schema["properties"]["steps"]["items"] = True
-    return _validator(schema, schema)
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 @cache
@@ -186,34 +187,40 @@ def _step_validator(action: str | None) -> jsonschema.protocols.Validator:
     """The schema of one step: its action's branch of ``$defs.step`` (what the whole
     schema checks it with), or all of ``$defs.step`` for a step whose action is missing
     or unknown (the "expected one of" problem)."""
-    schema = scenario_schema()
     branch = ({"$ref": "#/$defs/step"} if action not in STEP_TYPES
               else {"type": "object", **STEP_TYPES[action].json_schema()})
-    return _validator(schema, {"$schema": schema["$schema"], **branch})
+    step = _inlined({"$schema": _published_schema()["$schema"], **branch})
+    return jsonschema.validators.validator_for(step)(step)
 
 
-def _validator(schema: dict[str, Any], part: dict[str, Any]) -> jsonschema.protocols.Validator:
-    """A validator of ``part`` of ``schema`` with each ``$ref`` to ``schema``'s ``$defs``
-    replaced by what it names (a third of the checks' time went to looking them up).
-    A reference beside other keywords becomes an ``allOf`` of one, which keeps what the
-    reference meant and the schema an error points to."""
-    defs = schema["$defs"]
+@cache
+def _published_schema() -> dict[str, Any]:
+    """``scenario_schema()``, read once for every validator; never changed (``_inlined``
+    copies what it is given)."""
+    return scenario_schema()
 
-    def inlined(node: Any, seen: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [inlined(item, seen) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" not in node:
-            return {key: inlined(value, seen) for key, value in node.items()}
-        name = node["$ref"].removeprefix("#/$defs/")
-        assert name in defs and name not in seen, f"{node['$ref']}: not a reference to inline"
-        target = inlined(defs[name], (*seen, name))
-        rest = {key: inlined(value, seen) for key, value in node.items() if key != "$ref"}
-        return {**rest, "allOf": [*rest.get("allOf", ()), target]} if rest else target
 
-    part = inlined({key: value for key, value in part.items() if key != "$defs"}, ())
-    return jsonschema.validators.validator_for(schema)(part)
+def _inlined(node: Any) -> Any:
+    """A copy of ``node`` with each ``$ref`` to the schema's ``$defs`` replaced by what it
+    names (a third of the checks' time went to looking them up). A reference beside
+    other keywords becomes an ``allOf`` of one, which keeps what the reference meant
+    and the schema an error points to."""
+    if isinstance(node, list):
+        return [_inlined(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" not in node:
+        return {key: _inlined(value) for key, value in node.items()}
+    target = _inlined_definition(node["$ref"].removeprefix("#/$defs/"))
+    rest = {key: _inlined(value) for key, value in node.items() if key != "$ref"}
+    return {**rest, "allOf": [*rest.get("allOf", ()), target]} if rest else target
+
+
+@cache
+def _inlined_definition(name: str) -> Any:
+    """One of the schema's ``$defs``, inlined once and shared by every validator that
+    refers to it (a validator never changes its schema)."""
+    return _inlined(_published_schema()["$defs"][name])
 
 
 def _file_problems(data: dict[str, Any]) -> list[Problem]:

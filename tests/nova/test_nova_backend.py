@@ -25,6 +25,7 @@ from harness.scenario.steps import STEP_TYPES
 from tests.nova.outcomes import SCENARIOS, SHIPPED, injected, run_workers
 
 EXAMPLES = SCENARIOS.parent / "examples"
+UPSTREAM = SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml"
 CASES = [(bug, s) for bug in KNOWN_BUGS.values() for s in injected(bug.name)]
 
 
@@ -117,7 +118,7 @@ def test_explain_prints_novas_verdicts():
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["explain", "--backend", "nova", "--inject", "pike-16.0.0", "--step", "2",
-                     str(SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml")])
+                     str(UPSTREAM)])
     assert code == 1
     lines = out.getvalue().splitlines()
     assert lines[0] == ("FAIL bug_1718455/live_migrate_to_other_host on the nova backend "
@@ -150,7 +151,7 @@ def test_the_cli_runs_the_nova_backend_with_an_injection():
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["run", "--backend", "nova", "--inject", "pike-16.0.0",
-                     str(SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml")])
+                     str(UPSTREAM)])
     assert code == 1
     assert "observed NoValidHost" in out.getvalue()
     assert "Nova's scheduler: 1 host(s) selected, 2 required" in out.getvalue()
@@ -230,8 +231,7 @@ def test_a_scenario_on_nova_leaves_nothing_behind_in_the_process():
 def test_each_cloud_has_new_databases_on_the_engines_the_last_one_gave_back():
     # The first cloud leaves servers, a migration, allocations and two providers in
     # its databases; the next, on the same engines, must see none of them.
-    scenario = load_scenario(
-        SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml", SCENARIOS)
+    scenario = load_scenario(UPSTREAM, SCENARIOS)
     backend = get_backend("nova")
     assert check(run_scenario(scenario, backend, "fixed")).passed
     with backend.open(scenario, "fixed") as handle:
@@ -248,8 +248,7 @@ def test_each_cloud_has_new_databases_on_the_engines_the_last_one_gave_back():
 def test_a_cloud_on_nova_collects_cycles_less_often_and_puts_the_collector_back():
     from harness.backends.nova.cloud import COLLECTOR_THRESHOLD
 
-    scenario = load_scenario(
-        SCENARIOS / "bug_1718455" / "live_migrate_to_other_host.toml", SCENARIOS)
+    scenario = load_scenario(UPSTREAM, SCENARIOS)
     before = gc.get_threshold()
     with get_backend("nova").open(scenario, "fixed"):
         assert gc.get_threshold() == (COLLECTOR_THRESHOLD, *before[1:])

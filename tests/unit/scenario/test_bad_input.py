@@ -202,6 +202,8 @@ def test_the_fake_api_answers_a_malformed_server_action_with_a_4xx(body, microve
 # A reference beside other keywords (here a description): an error inside what it
 # names is that schema's error, whatever the keywords beside it say.
 BAD_ZONE = tomllib.loads(MOVES + 'request_spec = { availability_zone = "no zone!" }\n')
+WHOLE_SCHEMA = scenario_schema()
+AS_WRITTEN = jsonschema.validators.validator_for(WHOLE_SCHEMA)(WHOLE_SCHEMA)
 
 
 @SETTINGS
@@ -210,6 +212,4 @@ BAD_ZONE = tomllib.loads(MOVES + 'request_spec = { availability_zone = "no zone!
 def test_the_loader_finds_what_the_whole_schema_as_written_finds(data):
     # The loader checks each step with its own type's part of the schema, its
     # references put in place; the schema as published must say the same.
-    whole = scenario_schema()
-    as_written = jsonschema.validators.validator_for(whole)(whole)
-    assert loader._file_problems(data) == loader._schema_problems(data, as_written)
+    assert loader._file_problems(data) == loader._schema_problems(data, AS_WRITTEN)

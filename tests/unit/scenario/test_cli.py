@@ -298,7 +298,7 @@ def _what_the_worker_sees(backends: object, item: int) -> tuple[int, str, int]:
     (True, False, True), (False, False, False), (True, True, False)])
 def test_fake_only_work_starts_workers_as_copies_of_this_process_unless_a_thread_runs(
         monkeypatch, fake_only, other_thread, copies):
-    from harness.parallel import Backends, in_order
+    from harness.parallel import Backends
 
     monkeypatch.setattr(sys.modules[__name__], "_SET_WHILE_RUNNING", "set")
     stop = threading.Event()
@@ -310,6 +310,9 @@ def test_fake_only_work_starts_workers_as_copies_of_this_process_unless_a_thread
                              fake_only=fake_only))
     finally:
         stop.set()
+        if other_thread:
+            # Gone before the next test asks whether this process can be copied.
+            thread.join()
     assert [item for item, _, _ in seen] == [0, 1, 2]
     assert os.getpid() not in {pid for _, _, pid in seen}
     assert {state for _, state, _ in seen} == {"set" if copies else "imported"}
