@@ -88,6 +88,9 @@ class _Table:
         if not rest:
             return list(candidates)
         decoded = self._decoded
+        if len(rest) == 1:
+            [(name, value)] = rest
+            return [key for key in candidates if decoded[key].get(name) == value]
         return [key for key in candidates
                 if all(decoded[key].get(name) == value for name, value in rest)]
 

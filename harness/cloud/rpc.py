@@ -136,8 +136,15 @@ def serialize(value: Any) -> Any:
     A type says how it crosses with ``__bus_copy__``; other dataclasses are
     copied deeply, so nothing the receiver does in memory leaks back to the sender.
     """
-    if type(value) in SCALAR_TYPES:
+    kind = type(value)
+    if kind in SCALAR_TYPES:
         return value
+    # Most items are scalars: kept without a call (exact types only; subclasses
+    # below become the plain type).
+    if kind is dict:
+        return {k: v if type(v) in SCALAR_TYPES else serialize(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in SCALAR_TYPES else serialize(v) for v in value]
     if isinstance(value, list):
         return [serialize(v) for v in value]
     if isinstance(value, tuple):

@@ -55,6 +55,20 @@ def test_setting_a_field_marks_only_that_field_changed():
     assert spec.obj_what_changed() == {"num_instances"}
 
 
+def test_a_read_only_property_still_refuses_a_value_and_a_private_name_is_no_change():
+    # Instance attributes are written straight into __dict__ (objects.NovaObject
+    # .__setattr__); a property must still go through the class.
+    service = Service(host="host1", uuid=uuid_n(1))
+    service.obj_reset_changes()
+    with pytest.raises(AttributeError):
+        service.is_up = False
+    assert "is_up" not in vars(service)
+    service._db = Database()
+    assert service.obj_what_changed() == set()
+    service.forced_down = True
+    assert (service.obj_what_changed(), service.is_up) == ({"forced_down"}, False)
+
+
 def test_obj_reset_changes_of_named_fields_keeps_the_others():
     spec = stored_spec(Database())
     spec.num_instances, spec.availability_zone = 4, "az1"
