@@ -43,8 +43,8 @@ class NovaObject:
         if name in self._SET_THROUGH_CLASS:
             object.__setattr__(self, name, value)
         else:
-            # A third of object.__setattr__'s cost, and the same result for a name
-            # no class attribute handles.
+            # Where object.__setattr__ would put it too, without first looking the
+            # name up along the class's bases (most of a load's and a copy's sets).
             values[name] = value
         if name[0] != "_":
             changed = values.get("_changed_fields")

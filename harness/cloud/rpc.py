@@ -136,21 +136,15 @@ def serialize(value: Any) -> Any:
     A type says how it crosses with ``__bus_copy__``; other dataclasses are
     copied deeply, so nothing the receiver does in memory leaks back to the sender.
     """
-    kind = type(value)
-    if kind in SCALAR_TYPES:
+    if type(value) in SCALAR_TYPES:
         return value
-    # Most items are scalars: kept without a call (exact types only; subclasses
-    # below become the plain type).
-    if kind is dict:
-        return {k: v if type(v) in SCALAR_TYPES else serialize(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in SCALAR_TYPES else serialize(v) for v in value]
+    # Most items are scalars: kept without a call.
     if isinstance(value, list):
-        return [serialize(v) for v in value]
+        return [v if type(v) in SCALAR_TYPES else serialize(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(serialize(v) for v in value)
+        return tuple(v if type(v) in SCALAR_TYPES else serialize(v) for v in value)
     if isinstance(value, dict):
-        return {k: serialize(v) for k, v in value.items()}
+        return {k: v if type(v) in SCALAR_TYPES else serialize(v) for k, v in value.items()}
     bus_copy = getattr(value, "__bus_copy__", None)
     if bus_copy is not None:
         return bus_copy()
