@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TextIO
 
@@ -115,6 +114,9 @@ class HumanReport:
 
 def write_junit(path: Path, verdicts: list[Verdict], backend: str, scheduler: str) -> None:
     """Write JUnit XML atomically: a reader never sees half a file."""
+    # Here, not at the top: a run without --junit-xml has no use for it.
+    import xml.etree.ElementTree as ET
+
     suite = ET.Element("testsuite", {
         "name": f"nova-scheduler-harness.{backend}",
         "tests": str(len(verdicts)),
