@@ -138,6 +138,16 @@ class InstanceNotReady(Invalid):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
 
+class NotSupported(NovaException):
+    msg_fmt = "Bad Request - Feature is not supported in Nova"
+    code = 400
+
+
+class NotSupportedComputeForEvacuateV295(NotSupported):
+    """Nova raises it with the values as its message (not its format's keywords), so
+    the 400 says "{'currently': 0, 'expected': 62}"."""
+
+
 class ComputeServiceInUse(NovaException):
     msg_fmt = "Compute service of %(host)s is still in use."
 

@@ -448,6 +448,19 @@ class Service(PersistentObject):
         return not self.forced_down
 
 
+# Every service of the fake cloud runs Nova 34's code (nova/objects/service.py).
+SERVICE_VERSION = 74
+
+
+def get_minimum_version_all_cells(db: Database, binary: str) -> int:
+    """objects.service.get_minimum_version_all_cells: the lowest version of the
+    binary's services, leaving out those forced down (the database query does), and 0
+    when none is left. Every service here has SERVICE_VERSION, so it is 0 exactly when
+    every one is forced down: API checks for a finished upgrade then refuse."""
+    return SERVICE_VERSION if any(
+        not service.forced_down for service in db.query(Service, binary=binary)) else 0
+
+
 @dataclass
 class ComputeNode(PersistentObject):
     TABLE = "compute_nodes"

@@ -18,7 +18,10 @@ from harness.cloud.api.openstack import (
 from harness.cloud.api.servers import get_instance
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import Service
+from harness.cloud.objects import Service, get_minimum_version_all_cells
+
+# nova/api/openstack/compute/evacuate.py: the computes' version from which 2.95 works.
+MIN_VER_NOVA_COMPUTE_EVACUATE_STOPPED = 62
 
 
 class EvacuateController:
@@ -34,6 +37,12 @@ class EvacuateController:
         schemas.validate(body, schemas.evacuate(version))
         instance = get_instance(self.db, context, server_id)
         policy.authorize(context, "os_compute_api:os-evacuate", instance.project_id)
+        if version >= (2, 95):
+            min_version = get_minimum_version_all_cells(self.db, "nova-compute")
+            if min_version < MIN_VER_NOVA_COMPUTE_EVACUATE_STOPPED:
+                raise exception.NotSupportedComputeForEvacuateV295(str({
+                    "currently": min_version,
+                    "expected": MIN_VER_NOVA_COMPUTE_EVACUATE_STOPPED}))
         evacuate = body["evacuate"]
         host = evacuate.get("host")
         # Below 2.29 there is no force: a host given is forced. From 2.68 never.

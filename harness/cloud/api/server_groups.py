@@ -12,7 +12,10 @@ from harness.cloud.api import policy, schemas
 from harness.cloud.api.openstack import Version
 from harness.cloud.context import RequestContext
 from harness.cloud.db import Database
-from harness.cloud.objects import Instance, InstanceGroup
+from harness.cloud.objects import Instance, InstanceGroup, get_minimum_version_all_cells
+
+# The computes' version from which max_server_per_host above 1 is enforced.
+MIN_VER_MAX_SERVER_RULES = 33
 
 
 class ServerGroupController:
@@ -33,6 +36,12 @@ class ServerGroupController:
             group_policy, rules = values["policy"], values.get("rules", {})
             if group_policy != "anti-affinity" and rules:
                 raise exception.Invalid("Only anti-affinity policy supports rules.")
+            # _should_enable_custom_max_server_rules
+            if (int(rules.get("max_server_per_host", 1)) > 1
+                    and get_minimum_version_all_cells(self.db, "nova-compute")
+                    < MIN_VER_MAX_SERVER_RULES):
+                raise exception.Conflict("Creating an anti-affinity group with rule "
+                                         "max_server_per_host > 1 is not yet supported.")
         else:
             group_policy, rules = values["policies"][0], {}
         group = InstanceGroup(uuid=self.db.new_uuid(), name=values["name"],

@@ -341,3 +341,59 @@ def test_bad_service_updates_are_refused():
                          {"status": "disabled"}) == 404
         assert status_of(cloud.api.put_service, uuid, {"status": "disabled"}) == 403
         assert service(cloud, "host1").disabled is False
+
+
+def _force_down(cloud: CloudFixture, *hosts: str, down: bool = True) -> None:
+    for host in hosts:
+        cloud.admin_api.put_service(service(cloud, host).uuid, {"forced_down": down})
+
+
+def _caught(call, *args) -> OpenStackApiException:
+    with pytest.raises(OpenStackApiException) as caught:
+        call(*args)
+    return caught.value
+
+
+def test_with_every_compute_forced_down_evacuate_from_2_95_is_400_with_novas_raw_values():
+    # Nova's minimum compute version leaves out the services forced down: 0 here.
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        _force_down(cloud, "host1", "host2")
+        refused = _caught(cloud.admin_api.post_server_action, server["id"], {"evacuate": {}})
+        assert refused.response.status_code == 400
+        assert refused.response.body["badRequest"]["message"] == (
+            "{'currently': 0, 'expected': 62}")
+        assert instance(cloud, server["id"]).task_state is None
+        assert migrations(cloud, server["id"]) == []
+        # Before 2.95 nothing is checked: the scheduler is asked, and finds no host.
+        cloud.admin_api.microversion = "2.94"
+        cloud.admin_api.post_server_action(server["id"], {"evacuate": {}})
+        assert [m.status for m in migrations(cloud, server["id"])] == ["error"]
+
+
+def test_one_compute_up_is_enough_for_evacuate_at_2_95():
+    with CloudFixture(hosts=ranked("host1", "host2", "host3")) as cloud:
+        [server] = boot(cloud)
+        _force_down(cloud, "host1", "host3")
+        cloud.admin_api.post_server_action(server["id"], {"evacuate": {}})
+        assert instance(cloud, server["id"]).host == "host2"
+
+
+def test_with_every_compute_forced_down_a_max_server_per_host_above_1_is_409():
+    with CloudFixture() as cloud:
+        _force_down(cloud, "host1", "host2")
+
+        def group(name: str, per_host: int) -> dict:
+            return {"name": name, "policy": "anti-affinity",
+                    "rules": {"max_server_per_host": per_host}}
+
+        refused = _caught(cloud.admin_api.post_server_groups, group("two", 2))
+        assert (refused.response.status_code, refused.response.body["conflictingRequest"][
+            "message"]) == (409, "Creating an anti-affinity group with rule "
+                                 "max_server_per_host > 1 is not yet supported.")
+        assert cloud.admin_api.get_server_groups() == []
+        assert cloud.admin_api.post_server_groups(group("one", 1))["rules"] == {
+            "max_server_per_host": 1}
+        _force_down(cloud, "host2", down=False)
+        assert cloud.admin_api.post_server_groups(group("two", 2))["rules"] == {
+            "max_server_per_host": 2}
