@@ -114,6 +114,26 @@ class CannotResizeToSameFlavor(NovaException):
     code = 400
 
 
+class CannotResizeDisk(NovaException):
+    msg_fmt = "Server disk was unable to be resized because: %(reason)s"
+    code = 400
+
+
+class FlavorDiskTooSmall(NovaException):
+    msg_fmt = "The created instance's disk would be too small."
+    code = 400
+
+
+class FlavorDiskSmallerThanMinDisk(FlavorDiskTooSmall):
+    msg_fmt = ("Flavor's disk is smaller than the minimum size specified in image metadata. "
+               "Flavor disk is %(flavor_size)i bytes, minimum size is %(image_min_disk)i "
+               "bytes.")
+
+
+class BootFromVolumeRequiredForZeroDiskFlavor(Forbidden):
+    msg_fmt = "Only volume-backed servers are allowed for flavors with zero disk."
+
+
 class FlavorNotFound(NotFound):
     msg_fmt = "Flavor %(flavor_id)s could not be found."
 

@@ -372,6 +372,10 @@ class Instance(PersistentObject):
     # The vm_state a resize or cold migration began from (system_metadata's
     # old_vm_state): a stopped server is moved without being powered on.
     old_vm_state: str | None = None
+    # system_metadata's image_min_disk (GiB): the image's min_disk, raised to the root
+    # disk of the flavor the server was booted or last rebuilt with. A resize may not
+    # go below it; a resize itself does not change it.
+    image_min_disk: int = 0
 
     def save(self, expected_task_state: list[str | None] | None = None) -> None:
         """Save, refusing if the stored task_state is not an expected one."""

@@ -34,6 +34,8 @@ from harness.cloud.objects import (
 from harness.cloud.rpc import RPCClient
 from harness.cloud.scheduler.client import SchedulerReportClient
 
+GiB = 1024 ** 3
+
 # nova.compute.vm_states / task_states used by the checks below.
 ACTIVE, STOPPED, PAUSED, ERROR = "active", "stopped", "paused", "error"
 RESIZED, SHELVED, SHELVED_OFFLOADED = "resized", "shelved", "shelved_offloaded"
@@ -83,6 +85,7 @@ class API:
         host forced with availability_zone "nova:host" (force_hosts). A server
         group named by the ``group`` hint gets each server as a member.
         """
+        self._validate_flavor_image(context, flavor)
         num_instances = quota.check_num_instances_quota(
             self.db, self.config.quota, context.project_id, flavor, min_count, max_count)
         reservation_id = "r-" + self.db.new_uuid()[:8]
@@ -101,6 +104,20 @@ class API:
             raise
         self.compute_task_api.schedule_and_build_instances(context, request_specs)
         return instances, reservation_id
+
+    @staticmethod
+    def _validate_flavor_image(context: RequestContext, flavor: Flavor,
+                               image_min_disk: int = 0) -> None:
+        """_validate_flavor_image_nostatus for the harness's images (GlanceFixture's: no
+        min_ram, min_disk 0, a few MiB, so never larger than a disk of 1 GiB): the
+        flavor's disk against the min_disk given (a resize: the one the server keeps),
+        and a zero disk, which only the admin may boot an image on."""
+        if flavor.root_gb:
+            if image_min_disk > flavor.root_gb:
+                raise exception.FlavorDiskSmallerThanMinDisk(
+                    flavor_size=flavor.root_gb * GiB, image_min_disk=image_min_disk * GiB)
+        elif not policy.check(context, "os_compute_api:servers:create:zero_disk_flavor"):
+            raise exception.BootFromVolumeRequiredForZeroDiskFlavor()
 
     def _provision_instance(
         self, context: RequestContext, flavor: Flavor, image_ref: str, name: str, index: int,
@@ -141,6 +158,7 @@ class API:
             reservation_id=reservation_id,
             launch_index=index,
             image_ref=image_ref,
+            image_min_disk=flavor.root_gb,
         )
         instance.create(self.db)
         if instance_group is not None:
@@ -266,12 +284,18 @@ class API:
                 new_flavor = self.db.get(Flavor, str(flavor_id))
             except exception.ObjectNotFound:
                 raise exception.FlavorNotFound(flavor_id=flavor_id) from None
+            # Only a volume-backed server (none here) may resize to a zero disk.
+            if new_flavor.root_gb == 0 and current_flavor.root_gb != 0:
+                raise exception.CannotResizeDisk(
+                    reason="Resize to zero disk flavor is not allowed.")
         same_flavor = current_flavor.id == new_flavor.id
         if same_flavor and flavor_id:
             raise exception.CannotResizeToSameFlavor()
         if flavor_id:
             quota.check_upsize(self.db, self.config.quota, instance.project_id,
                                current_flavor, new_flavor)
+        if not same_flavor:
+            self._validate_flavor_image(context, new_flavor, instance.image_min_disk)
 
         # The fake driver does not report COMPUTE_SAME_HOST_COLD_MIGRATE, so a cold
         # migration always leaves the host; a resize may stay if nova.conf allows it.
@@ -374,10 +398,13 @@ class API:
     def rebuild(self, context: RequestContext, instance: Instance, image_href: str) -> None:
         """A new image is checked by the scheduler against the server's own host."""
         check_instance_state(instance, [ACTIVE, STOPPED, ERROR], "rebuild")
+        self._validate_flavor_image(context, instance.flavor)
         orig_image_ref = instance.image_ref
         request_spec = RequestSpec.get_by_instance_uuid(self.db, instance.uuid)
         instance.task_state = "rebuilding"
         instance.image_ref = image_href
+        # _reset_image_metadata: the image's properties again, with today's flavor.
+        instance.image_min_disk = instance.flavor.root_gb
         instance.save(expected_task_state=[None])
         record_action_start(self.db, context, instance.uuid, "rebuild")
 

@@ -18,6 +18,7 @@ _ROLE_OF = {PROJECT_MANAGER: "manager", PROJECT_MEMBER: "member", PROJECT_READER
 RULES: dict[str, str] = {
     "os_compute_api:servers:create": PROJECT_MEMBER,
     "os_compute_api:servers:create:forced_host": ADMIN,
+    "os_compute_api:servers:create:zero_disk_flavor": ADMIN,
     "os_compute_api:servers:show": PROJECT_READER,
     "os_compute_api:servers:detail": PROJECT_READER,
     "os_compute_api:servers:detail:get_all_tenants": ADMIN,

@@ -397,3 +397,49 @@ def test_with_every_compute_forced_down_a_max_server_per_host_above_1_is_409():
         _force_down(cloud, "host2", down=False)
         assert cloud.admin_api.post_server_groups(group("two", 2))["rules"] == {
             "max_server_per_host": 2}
+
+
+# A flavor's disk against the image's min_disk Nova keeps for the server
+
+
+def _resize(cloud: CloudFixture, server_id: str, flavor_id: str, api=None) -> None:
+    (api or cloud.admin_api).post_server_action(server_id, {"resize": {"flavorRef": flavor_id}})
+
+
+def test_a_zero_disk_flavor_boots_an_image_for_the_admin_only():
+    with CloudFixture() as cloud:
+        zero = make_flavor(cloud, name="zero", disk=0)
+        refused = _caught(boot, cloud, 1, zero, cloud.api)
+        assert (refused.response.status_code, refused.response.body["forbidden"]["message"]) == (
+            403, "Only volume-backed servers are allowed for flavors with zero disk.")
+        assert cloud.admin_api.get_servers() == []
+        [server] = boot(cloud, flavor=zero)
+        assert status_of(cloud.api.post_server_action, server["id"],
+                         {"rebuild": {"imageRef": IMAGE}}) == 403
+        assert instance(cloud, server["id"]).task_state is None
+
+
+def test_a_resize_may_not_shrink_the_disk_below_the_one_booted_with_nor_to_zero():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        d1, d10, d20, zero = (make_flavor(cloud, name=f"d{disk}", disk=disk)
+                              for disk in (1, 10, 20, 0))
+        [server] = boot(cloud, flavor=d10)
+        below = _caught(_resize, cloud, server["id"], d1)
+        assert (below.response.status_code, below.response.body["badRequest"]["message"]) == (
+            400, "Flavor's disk is smaller than the minimum size specified in image metadata. "
+                 "Flavor disk is 1073741824 bytes, minimum size is 10737418240 bytes.")
+        assert status_of(_resize, cloud, server["id"], zero) == 400
+        assert migrations(cloud, server["id"]) == []
+        _resize(cloud, server["id"], d20)
+        # A resize does not raise the minimum: the way back to 10 GiB stays open.
+        assert instance(cloud, server["id"]).image_min_disk == 10
+
+
+def test_a_rebuild_takes_the_disk_of_the_flavor_of_the_day_as_the_minimum():
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        d1, d10 = make_flavor(cloud, name="d1", disk=1), make_flavor(cloud, name="d10", disk=10)
+        [server] = boot(cloud, flavor=d1)
+        _resize(cloud, server["id"], d10)
+        cloud.admin_api.post_server_action(server["id"], {"confirmResize": None})
+        cloud.admin_api.post_server_action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+        assert status_of(_resize, cloud, server["id"], d1) == 400
