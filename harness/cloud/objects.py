@@ -410,6 +410,10 @@ MIGRATION_TERMINAL_STATUSES = ("completed", "error", "failed", "cancelled", "con
 # a resize or cold migration waiting to be confirmed or reverted ("finished"),
 # and an evacuation whose source host has not cleaned up yet ("done").
 MIGRATION_RESTING_STATUSES = (*MIGRATION_TERMINAL_STATUSES, "finished", "done")
+# Statuses of a migration no longer in progress on its hosts
+# (migration_get_in_progress_by_host_and_node): a resize waiting to be confirmed
+# ("finished") still is.
+MIGRATION_OVER_STATUSES = (*MIGRATION_TERMINAL_STATUSES, "done")
 
 
 @dataclass

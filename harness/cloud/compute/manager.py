@@ -24,7 +24,7 @@ from harness.cloud.context import RequestContext, get_admin_context
 from harness.cloud.db import Database
 from harness.cloud.instance_actions import event_reporter
 from harness.cloud.objects import (
-    MIGRATION_RESTING_STATUSES,
+    MIGRATION_OVER_STATUSES,
     ComputeNode,
     Instance,
     InstanceGroup,
@@ -197,9 +197,11 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         members = set(group.members or ()) - {instance.uuid}
         if group.policy == "anti-affinity":
             on_host = {i.uuid for i in self.db.query(Instance, host=self.host)}
+            # A move to or from this host counts until it is over: a resize waiting
+            # to be confirmed still holds its source.
             moving_here = {m.instance_uuid for m in self.db.query(Migration)
                            if self.host in (m.source_compute, m.dest_compute)
-                           and m.status not in MIGRATION_RESTING_STATUSES}
+                           and m.status not in MIGRATION_OVER_STATUSES}
             if len((on_host | moving_here) & members) >= int(
                     group.rules.get("max_server_per_host", 1)):
                 raise exception.GroupAffinityViolation(policy="Anti-affinity")
