@@ -10,7 +10,8 @@ it expects, so each oracle is a rule that holds whatever the steps were:
 - ``named-host-honoured``: a move that names a host, unforced, either goes there or
   fails: the scheduler is limited to it (``requested_destination``).
 - ``expected-errors-only``: a step fails, if at all, with an error Nova gives for a
-  cloud that cannot do it (no valid host, retries used up, a destination refusing);
+  cloud that cannot do it (no valid host, retries used up, a destination refusing,
+  its late group check too);
   anything else (an IndexError, a group not found, the API's 500) is code breaking.
   Not judged once the scenario has set a compute fault: faults fail things on purpose.
 - ``anti-affinity-on-create``: a server created into an anti-affinity group does not
@@ -49,8 +50,11 @@ ORACLES = (INVARIANT, PER_REQUEST_FIELD, NAMED_HOST, EXPECTED_ERRORS, ANTI_AFFIN
 
 # Errors Nova gives for a request the cloud cannot satisfy, as opposed to code that
 # broke. The fixed code, explored, fails steps with these and no others.
+# GroupAffinityViolation: the destination's late group check refused a move the
+# scheduler allowed (it counts a resize waiting to be confirmed on its source; the
+# filter sees the server on its destination only), with no alternate left.
 CLOUD_CANNOT = frozenset({"NoValidHost", "MaxRetriesExceeded", "MigrationPreCheckError",
-                          "ComputeServiceUnavailable"})
+                          "ComputeServiceUnavailable", "GroupAffinityViolation"})
 
 
 @dataclass(frozen=True)
