@@ -406,14 +406,14 @@ class Instance(PersistentObject):
 # Statuses a migration never leaves.
 MIGRATION_TERMINAL_STATUSES = ("completed", "error", "failed", "cancelled", "confirmed",
                                "reverted")
-# Statuses a migration rests in while no service works on it: the terminal ones,
-# a resize or cold migration waiting to be confirmed or reverted ("finished"),
-# and an evacuation whose source host has not cleaned up yet ("done").
-MIGRATION_RESTING_STATUSES = (*MIGRATION_TERMINAL_STATUSES, "finished", "done")
 # Statuses of a migration no longer in progress on its hosts
-# (migration_get_in_progress_by_host_and_node): a resize waiting to be confirmed
-# ("finished") still is.
+# (migration_get_in_progress_by_host_and_node): the terminal ones and an evacuation
+# whose source host has not cleaned up yet ("done").
 MIGRATION_OVER_STATUSES = (*MIGRATION_TERMINAL_STATUSES, "done")
+# Statuses a migration rests in while no service works on it: those, and a resize
+# or cold migration waiting to be confirmed or reverted ("finished"), which is still
+# in progress on its hosts.
+MIGRATION_RESTING_STATUSES = (*MIGRATION_OVER_STATUSES, "finished")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from harness.cloud.db import Database
 from harness.cloud.objects import (
-    MIGRATION_RESTING_STATUSES,
+    MIGRATION_OVER_STATUSES,
     ComputeNode,
     Flavor,
     Instance,
@@ -30,9 +30,6 @@ from harness.cloud.objects import (
 )
 from harness.cloud.virt import NodeResources
 
-# Resize and live-migration statuses in which a full recount still tracks the move;
-# a resize waiting to be confirmed ("finished") keeps its claims.
-_TRACKED = ("finished",)
 _MOVES = ("migration", "resize", "live-migration")
 # nova.compute.stats.Stats.io_workload: builds, and these task states.
 _IO_TASK_STATES = frozenset({"resize_migrating", "rebuilding", "resize_prep", "image_snapshot",
@@ -95,9 +92,9 @@ class ResourceTracker:
             usage.states[instance.uuid] = (instance.vm_state, instance.task_state)
             usage.add(instance.flavor)
         for migration in self.db.query(Migration):
-            if (migration.migration_type not in _MOVES or (
-                    migration.status in MIGRATION_RESTING_STATUSES
-                    and migration.status not in _TRACKED)):
+            # A resize waiting to be confirmed ("finished") still keeps its claims.
+            if (migration.migration_type not in _MOVES
+                    or migration.status in MIGRATION_OVER_STATUSES):
                 continue
             instance = Instance.get_by_uuid(self.db, migration.instance_uuid)
             if instance.node == nodename:

@@ -22,10 +22,14 @@ from tests.unit.cloud.helpers import (
 HOSTS2 = ranked("host1", "host2")  # servers boot on host1 and move to host2
 
 
-def status_of(call, *args, **kwargs) -> int:
+def _caught(call, *args, **kwargs) -> OpenStackApiException:
     with pytest.raises(OpenStackApiException) as caught:
         call(*args, **kwargs)
-    return caught.value.response.status_code
+    return caught.value
+
+
+def status_of(call, *args, **kwargs) -> int:
+    return _caught(call, *args, **kwargs).response.status_code
 
 
 def migrate_body(**live):
@@ -348,12 +352,6 @@ def _force_down(cloud: CloudFixture, *hosts: str, down: bool = True) -> None:
         cloud.admin_api.put_service(service(cloud, host).uuid, {"forced_down": down})
 
 
-def _caught(call, *args) -> OpenStackApiException:
-    with pytest.raises(OpenStackApiException) as caught:
-        call(*args)
-    return caught.value
-
-
 def test_with_every_compute_forced_down_evacuate_from_2_95_is_400_with_novas_raw_values():
     # Nova's minimum compute version leaves out the services forced down: 0 here.
     with CloudFixture(hosts=HOSTS2) as cloud:
@@ -402,8 +400,8 @@ def test_with_every_compute_forced_down_a_max_server_per_host_above_1_is_409():
 # A flavor's disk against the image's min_disk Nova keeps for the server
 
 
-def _resize(cloud: CloudFixture, server_id: str, flavor_id: str, api=None) -> None:
-    (api or cloud.admin_api).post_server_action(server_id, {"resize": {"flavorRef": flavor_id}})
+def _resize(cloud: CloudFixture, server_id: str, flavor_id: str) -> None:
+    cloud.admin_api.post_server_action(server_id, {"resize": {"flavorRef": flavor_id}})
 
 
 def test_a_zero_disk_flavor_boots_an_image_for_the_admin_only():
