@@ -12,8 +12,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import oslotest.base
-from testtools import content
+try:
+    import oslotest.base
+    from testtools import content
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(
+        f"harness.test needs {missing.name}, from the test extra: "
+        "pip install 'nova-scheduler-harness[test]' (or -e '.[test]' in a checkout)",
+        name=missing.name) from missing
 
 from harness.audit import InvariantsFixture
 from harness.cloud.conf import Config

@@ -142,22 +142,3 @@ def test_bad_numbers_and_unknown_bugs_are_refused_by_the_parser(argv):
     with pytest.raises(SystemExit) as exit_:
         run_cli("explore", *argv)
     assert exit_.value.code == 2
-
-
-@pytest.mark.parametrize("command, unused", [
-    ("list", ("hypothesis",)),
-    # The JUnit writer's XML only with --junit-xml.
-    ("run", ("hypothesis", "xml.etree.ElementTree")),
-])
-def test_run_and_list_do_not_import_what_they_do_not_use(command, unused):
-    import subprocess
-    import sys
-
-    code = ("import sys; from harness.cli import main; "
-            f"main([{command!r}, 'scenarios/bug_1718455/live_migrate_to_other_host.toml']); "
-            f"imported = [m for m in {unused!r} if m in sys.modules]; "
-            "assert not imported, imported")
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
-                          text=True, check=False)
-    assert done.returncode == 0, done.stderr
