@@ -34,6 +34,13 @@ class ComputeBase:
                                         scheduler_hints: dict[str, list[str]]) -> None:
         raise NotImplementedError
 
+    def _update_resource_tracker(self, instance: Instance) -> None:
+        """Let the resource tracker know that an instance of this host changed state:
+        as Nova's _instance_update does, which reverts_task_state calls on a failure,
+        so a failed move's source stops counting the server's build as an I/O op."""
+        if instance.host == self.host:
+            self.rt.update_usage(instance)
+
     def stop_instance(self, context: RequestContext, instance: Instance) -> None:
         with event_reporter(self.db, context, instance.uuid, "compute_stop_instance",
                             self.host):

@@ -68,6 +68,7 @@ class ResizeMixin(ComputeBase):
             raise ex
         instance.task_state = "resize_prep"
         instance.save()
+        self._update_resource_tracker(instance)
         try:
             self.compute_task_api.resize_instance(
                 context, instance, {"filter_properties": filter_properties}, flavor,
@@ -93,6 +94,7 @@ class ResizeMixin(ComputeBase):
         instance.task_state = None
         compute_utils.add_instance_fault_from_exc(instance, ex)
         instance.save()
+        self._update_resource_tracker(instance)
 
     def resize_instance(self, context: RequestContext, instance: Instance,
                         migration: Migration, flavor: Flavor, request_spec: RequestSpec
