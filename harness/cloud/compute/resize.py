@@ -68,7 +68,6 @@ class ResizeMixin(ComputeBase):
             raise ex
         instance.task_state = "resize_prep"
         instance.save()
-        self._update_resource_tracker(instance)
         try:
             self.compute_task_api.resize_instance(
                 context, instance, {"filter_properties": filter_properties}, flavor,
