@@ -177,10 +177,9 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
             self.reportclient.delete_allocation_for_instance(context, instance.uuid)
             Instance.get_by_uuid(self.db, instance.uuid).destroy()
             # _complete_deletion
-            if instance.host == self.host:
-                instance.vm_state = "deleted"
-                instance.task_state = None
-                self.rt.update_usage(instance)
+            instance.vm_state = "deleted"
+            instance.task_state = None
+            self._update_resource_tracker(instance)
 
     def _validate_instance_group_policy(self, instance: Instance,
                                         scheduler_hints: dict[str, list[str]]) -> None:
