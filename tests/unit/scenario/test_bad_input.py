@@ -11,7 +11,8 @@ import json
 import math
 import sys
 import tempfile
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +101,14 @@ def mutated_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-def written(content: bytes) -> Path:
-    directory = Path(tempfile.mkdtemp(prefix="bad-input-"))
-    path = directory / "scenario.toml"
-    path.write_bytes(content)
-    return path
+@contextmanager
+def written(content: bytes) -> Iterator[Path]:
+    """A scenario file holding ``content``, removed afterwards (hypothesis runs each
+    test's body many times, so pytest's per-test tmp_path cannot serve)."""
+    with tempfile.TemporaryDirectory(prefix="bad-input-") as directory:
+        path = Path(directory) / "scenario.toml"
+        path.write_bytes(content)
+        yield path
 
 
 def assert_clear(error: ScenarioError, path: Path) -> None:
@@ -117,22 +121,22 @@ def assert_clear(error: ScenarioError, path: Path) -> None:
 @SETTINGS
 @given(st.binary(max_size=600))
 def test_any_bytes_load_as_a_scenario_or_a_clear_error(content):
-    path = written(content)
-    try:
-        load_scenario(path)
-    except ScenarioError as error:
-        assert_clear(error, path)
+    with written(content) as path:
+        try:
+            load_scenario(path)
+        except ScenarioError as error:
+            assert_clear(error, path)
 
 
 @SETTINGS
 @given(mutated_scenarios())
 def test_a_mutated_scenario_loads_and_runs_or_is_refused_clearly(data):
-    path = written(toml_document(data).encode())
-    try:
-        scenario = load_scenario(path)
-    except ScenarioError as error:
-        assert_clear(error, path)
-        return
+    with written(toml_document(data).encode()) as path:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            assert_clear(error, path)
+            return
     verdict = run_and_check(scenario, FakeCloudBackend(), "fixed")
     assert verdict.error is None, verdict.error
 
@@ -140,16 +144,16 @@ def test_a_mutated_scenario_loads_and_runs_or_is_refused_clearly(data):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_scenarios())
 def test_the_cli_refuses_a_bad_file_with_exit_2_and_runs_nothing(data):
-    path = written(toml_document(data).encode())
-    try:
-        load_scenario(path)
-    except ScenarioError:
-        pass
-    else:
-        return
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["run", str(path)])
+    with written(toml_document(data).encode()) as path:
+        try:
+            load_scenario(path)
+        except ScenarioError:
+            pass
+        else:
+            return
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["run", str(path)])
     assert code == 2
     assert out.getvalue() == ""
     assert err.getvalue().startswith("error: ") and str(path) in err.getvalue()
