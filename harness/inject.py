@@ -236,9 +236,9 @@ KNOWN_BUGS: dict[str, KnownBug] = {bug.name: bug for bug in (
             Injection("harness.cloud.compute.manager", "ComputeManager",
                       "_validate_instance_group_policy",
                       fixed="try:\n"
-                            "            group = InstanceGroup.get_by_uuid(self.db, hint)\n"
-                            "        except exception.InstanceGroupNotFound:\n"
-                            "            return",
+                            "                group = InstanceGroup.get_by_uuid(self.db, hint)\n"
+                            "            except exception.InstanceGroupNotFound:\n"
+                            "                return",
                       buggy="group = InstanceGroup.get_by_uuid(self.db, hint)")),
     ),
 )}

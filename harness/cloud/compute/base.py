@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from harness.cloud.context import RequestContext
     from harness.cloud.db import Database
     from harness.cloud.objects import Instance
-    from harness.cloud.scheduler.client import SchedulerReportClient
+    from harness.cloud.scheduler.client import SchedulerQueryClient, SchedulerReportClient
     from harness.cloud.virt import FakeDriver
 
 
@@ -28,10 +28,12 @@ class ComputeBase:
     compute_rpcapi: ComputeRPCAPI
     compute_task_api: ComputeTaskAPI
     reportclient: SchedulerReportClient
+    query_client: SchedulerQueryClient
     rt: ResourceTracker
 
-    def _validate_instance_group_policy(self, instance: Instance,
-                                        scheduler_hints: dict[str, list[str]]) -> None:
+    def _validate_instance_group_policy(
+            self, instance: Instance,
+            scheduler_hints: dict[str, list[str]] | None = None) -> None:
         raise NotImplementedError
 
     def _update_resource_tracker(self, instance: Instance) -> None:
@@ -40,6 +42,16 @@ class ComputeBase:
         so a failed move's source stops counting the server's build as an I/O op."""
         if instance.host == self.host:
             self.rt.update_usage(instance)
+
+    def _update_scheduler_instance_info(self, context: RequestContext,
+                                        instances: list[Instance]) -> None:
+        """Tell the scheduler these instances are on this host (as a live migration's
+        source says of the server that has just left it)."""
+        self.query_client.update_instance_info(context, self.host, [i.uuid for i in instances])
+
+    def _delete_scheduler_instance_info(self, context: RequestContext,
+                                        instance_uuid: str) -> None:
+        self.query_client.delete_instance_info(context, self.host, instance_uuid)
 
     def stop_instance(self, context: RequestContext, instance: Instance) -> None:
         with event_reporter(self.db, context, instance.uuid, "compute_stop_instance",

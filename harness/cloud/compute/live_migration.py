@@ -22,6 +22,10 @@ class LiveMigrationMixin(ComputeBase):
     ) -> dict[str, Any]:
         with event_reporter(self.db, context, instance.uuid,
                             "compute_check_can_live_migrate_destination", self.host):
+            # Nova catches only a RescheduledException here, which this check no longer
+            # raises: a broken policy fails the conductor's task as an unexpected error,
+            # and the server goes to ERROR (Nova 34's behaviour, diffed).
+            self._validate_instance_group_policy(instance)
             dest_check_data = self.driver.check_can_live_migrate_destination(
                 instance, block_migration)
             return self.compute_rpcapi.check_can_live_migrate_source(
@@ -86,6 +90,9 @@ class LiveMigrationMixin(ComputeBase):
         # does not count the instance until its own next recount).
         for nodename in self.driver.nodes:
             self.rt.update_available_resource(nodename)
+        # From the source, with the source's name: the scheduler now counts the
+        # server on both hosts, and the destination's own report never comes.
+        self._update_scheduler_instance_info(context, [instance])
 
     def post_live_migration_at_destination(self, context: RequestContext, instance: Instance,
                                            migration: Migration) -> None:

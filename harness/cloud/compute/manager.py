@@ -35,7 +35,7 @@ from harness.cloud.objects import (
 )
 from harness.cloud.placement import COMPUTE_STATUS_DISABLED, Inventory
 from harness.cloud.rpc import RPCClient
-from harness.cloud.scheduler.client import SchedulerReportClient
+from harness.cloud.scheduler.client import SchedulerQueryClient, SchedulerReportClient
 from harness.cloud.virt import POWER_STATE_RUNNING, FakeDriver, NodeResources
 
 
@@ -49,6 +49,7 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         self.compute_rpcapi = ComputeRPCAPI(rpc)
         self.compute_task_api = ComputeTaskAPI(rpc)
         self.reportclient = SchedulerReportClient(rpc)
+        self.query_client = SchedulerQueryClient(rpc)
 
     # Start-up: the resource tracker's view of this host
 
@@ -57,6 +58,7 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         node once the rest of start-up is done (pre_start_hook)."""
         context = get_admin_context()
         self.rt = ResourceTracker(self.db, self.host, self.driver.nodes)
+        instances = self.db.query(Instance, host=self.host)
         if not self.db.query(Service, host=self.host):
             Service(host=self.host, uuid=self.db.new_uuid()).create(self.db)
         for nodename, resources in self.driver.nodes.items():
@@ -84,6 +86,9 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         self._destroy_evacuated_instances(context)
         for nodename in self.driver.nodes:
             self.rt.update_available_resource(nodename)
+        if instances:
+            # Only with something to send: a new host may not be mapped to a cell yet.
+            self._update_scheduler_instance_info(context, instances)
 
     def set_host_enabled(self, context: RequestContext, enabled: bool) -> None:
         """The API enabled or disabled this compute's service."""
@@ -147,6 +152,7 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         instance.task_state = None
         instance.power_state = POWER_STATE_RUNNING
         instance.save()
+        self._update_scheduler_instance_info(context, [instance])
 
     def _reschedule_build(self, context: RequestContext, instance: Instance, node: str,
                           request_spec: RequestSpec, host_list: list[Selection],
@@ -180,19 +186,31 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
             instance.vm_state = "deleted"
             instance.task_state = None
             self._update_resource_tracker(instance)
+            self._delete_scheduler_instance_info(context, instance.uuid)
 
-    def _validate_instance_group_policy(self, instance: Instance,
-                                        scheduler_hints: dict[str, list[str]]) -> None:
-        """The late check of the server group named by the ``group`` hint of a build, a
-        cold migration or resize, or an evacuation: the scheduler decided it, but two
-        requests may have raced. The API takes only a group's uuid as the hint."""
-        if self.config.disable_group_policy_check_upcall or not scheduler_hints.get("group"):
+    def _validate_instance_group_policy(
+            self, instance: Instance,
+            scheduler_hints: dict[str, list[str]] | None = None) -> None:
+        """The late check of a server group: the one named by the ``group`` hint of a
+        build, a cold migration or resize, or an evacuation; without hints (a live
+        migration, even a forced one), the group the server is a member of. The
+        scheduler decided it, but two requests may have raced, and a forced live
+        migration never asked it. The API takes only a group's uuid as the hint."""
+        if self.config.disable_group_policy_check_upcall:
             return
-        hint = scheduler_hints["group"][0]
-        try:
-            group = InstanceGroup.get_by_uuid(self.db, hint)
-        except exception.InstanceGroupNotFound:
-            return
+        if scheduler_hints is not None:
+            if not scheduler_hints.get("group"):
+                return
+            hint = scheduler_hints["group"][0]
+            try:
+                group = InstanceGroup.get_by_uuid(self.db, hint)
+            except exception.InstanceGroupNotFound:
+                return
+        else:
+            try:
+                group = InstanceGroup.get_by_instance_uuid(self.db, instance.uuid)
+            except exception.InstanceGroupNotFound:
+                return
         members = set(group.members or ()) - {instance.uuid}
         if group.policy == "anti-affinity":
             on_host = {i.uuid for i in self.db.query(Instance, host=self.host)}

@@ -61,6 +61,7 @@ class RebuildMixin(ComputeBase):
             instance.task_state = "powering-off"
             instance.save()
             self.stop_instance(context, instance)
+        self._update_scheduler_instance_info(context, [instance])
 
     def _fail_rebuild(self, context: RequestContext, instance: Instance,
                       migration: Migration | None, node: str, ex: Exception) -> None:

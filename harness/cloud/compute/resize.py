@@ -145,6 +145,7 @@ class ResizeMixin(ComputeBase):
             instance.power_state = (POWER_STATE_SHUTDOWN if instance.old_vm_state == "stopped"
                                     else POWER_STATE_RUNNING)
             instance.save(expected_task_state=["resize_finish"])
+            self._update_scheduler_instance_info(context, [instance])
 
     def confirm_resize(self, context: RequestContext, instance: Instance,
                        migration: Migration) -> None:
@@ -158,6 +159,9 @@ class ResizeMixin(ComputeBase):
             self.rt.drop_move_claim(instance, migration.source_node, instance.old_flavor)
             # The source allocation the migration held is no longer needed.
             self.reportclient.delete_allocation_for_instance(context, migration.uuid)
+            # Even when the source is the destination too (a resize to the same
+            # host): the scheduler then sees the server nowhere.
+            self._delete_scheduler_instance_info(context, instance.uuid)
             instance.old_flavor = None
             instance.new_flavor = None
             instance.old_vm_state = None

@@ -51,6 +51,7 @@ class ShelveMixin(ComputeBase):
         instance.node = None
         instance.availability_zone = None
         instance.save(expected_task_state=["shelving_offloading"])
+        self._delete_scheduler_instance_info(context, instance.uuid)
 
     def unshelve_instance(self, context: RequestContext, instance: Instance, node: str,
                           request_spec: RequestSpec) -> None:
@@ -69,3 +70,4 @@ class ShelveMixin(ComputeBase):
             instance.shelved_image_id = None
             instance.shelved_host = None
             instance.save(expected_task_state=["spawning"])
+            self._update_scheduler_instance_info(context, [instance])

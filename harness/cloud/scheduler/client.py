@@ -50,6 +50,21 @@ class SchedulerQueryClient:
         )
 
 
+    # Nova casts these to every scheduler (fanout); a compute does not wait.
+
+    def update_instance_info(self, context: RequestContext, host_name: str,
+                             instance_uuids: list[str]) -> None:
+        self.rpc.cast("scheduler", "update_instance_info",
+                      trace={"host_name": host_name, "instance_info": instance_uuids},
+                      context=context, host_name=host_name, instance_info=instance_uuids)
+
+    def delete_instance_info(self, context: RequestContext, host_name: str,
+                             instance_uuid: str) -> None:
+        self.rpc.cast("scheduler", "delete_instance_info",
+                      trace={"host_name": host_name, "instance_uuid": instance_uuid},
+                      context=context, host_name=host_name, instance_uuid=instance_uuid)
+
+
 class SchedulerReportClient:
     def __init__(self, rpc: RPCClient) -> None:
         self.rpc = rpc

@@ -47,7 +47,7 @@ class HostState:
 
     @classmethod
     def from_compute_node(cls, node: ComputeNode, service: Service,
-                          instances: list[str] | None = None) -> HostState:
+                          instances: dict[str, Any] | None = None) -> HostState:
         return cls(
             host=node.host,
             nodename=node.hypervisor_hostname,
@@ -68,7 +68,8 @@ class HostState:
             num_instances=node.num_instances,
             num_io_ops=node.io_workload,
             # Nova keys them by instance UUID; the group filters only use the keys.
-            instances=dict.fromkeys(instances or (), True),
+            # Not a copy: a multi-create's picks add to a host's reported instances.
+            instances={} if instances is None else instances,
         )
 
     def consume_from_request(self, spec_obj: RequestSpec) -> None:
@@ -91,10 +92,24 @@ class HostState:
                 f"{self.num_instances}")
 
 
+@dataclass
+class HostInstances:
+    """What the scheduler holds of one host's instances (Nova's ``_instance_info``
+    entry): the instances, keyed by UUID, and whether they came from its compute's
+    updates (trusted from then on, stale or not) or from the database (read again
+    for each request)."""
+
+    instances: dict[str, Any]
+    updated: bool
+
+
 class HostManager:
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
         self.config = config
+        # Empty when the scheduler starts, before any compute: Nova's
+        # _async_init_instance_info finds no instance then.
+        self._instance_info: dict[str, HostInstances] = {}
         self.enabled_filters = [filters.get_filter(name) for name in config.enabled_filters]
         self.weighers = weights.get_weighers(config.weight_multipliers)
         # The record of the select_destinations call being handled, which the
@@ -105,10 +120,10 @@ class HostManager:
         self, context: RequestContext, compute_uuids: list[str] | None, spec_obj: RequestSpec
     ) -> Iterator[HostState]:
         services = {s.host: s for s in self.db.query(Service)}
-        instances: dict[str, list[str]] = {}
+        in_db: dict[str, dict[str, Any]] = {}
         for instance in self.db.query(Instance):
             if instance.host is not None:
-                instances.setdefault(instance.host, []).append(instance.uuid)
+                in_db.setdefault(instance.host, {})[instance.uuid] = True
         # Nova reads them with "WHERE uuid IN (...)" through a unique index on
         # uuid, so hosts that weigh the same are taken in compute node UUID order.
         for node in sorted(self.db.query(ComputeNode), key=lambda n: n.uuid,
@@ -117,7 +132,47 @@ class HostManager:
                 continue
             service = services.get(node.host)
             if service is not None:
-                yield HostState.from_compute_node(node, service, instances.get(node.host))
+                yield HostState.from_compute_node(
+                    node, service, self._get_instance_info(node.host, in_db))
+
+    # The computes' reports of their instances (track_instance_changes): each build,
+    # rebuild, finished resize or unshelve adds a server to its host, a confirmed
+    # resize, shelve-offload or delete takes it off, and a live migration's source
+    # adds the server to the source, where it is no longer (Nova's
+    # _post_live_migration sends it with its own host). Nothing else corrects them:
+    # Nova's tests run no periodic sync_instance_info.
+
+    def _get_instance_info(self, host: str,
+                           in_db: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        info = self._instance_info.get(host)
+        if info is not None and info.updated:
+            return info.instances
+        return dict(in_db.get(host, {}))
+
+    def _recreate_instance_info(self, host: str) -> None:
+        self._instance_info[host] = HostInstances(
+            dict.fromkeys((i.uuid for i in self.db.query(Instance, host=host)), True),
+            updated=False)
+
+    def update_instance_info(self, host_name: str, instance_uuids: list[str]) -> None:
+        info = self._instance_info.get(host_name)
+        if info is not None:
+            info.instances.update(dict.fromkeys(instance_uuids, True))
+            info.updated = True
+        elif len(instance_uuids) > 1:
+            # A compute's start-up sends its whole list: taken as it is.
+            self._instance_info[host_name] = HostInstances(
+                dict.fromkeys(instance_uuids, True), updated=True)
+        else:
+            self._recreate_instance_info(host_name)
+
+    def delete_instance_info(self, host_name: str, instance_uuid: str) -> None:
+        info = self._instance_info.get(host_name)
+        if info is not None:
+            info.instances.pop(instance_uuid, None)
+            info.updated = True
+        else:
+            self._recreate_instance_info(host_name)
 
     def get_filtered_hosts(
         self, hosts: Iterable[HostState], spec_obj: RequestSpec, index: int = 0

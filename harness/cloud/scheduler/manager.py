@@ -40,6 +40,16 @@ class SchedulerManager:
         # Seeded so that host_subset_size > 1 picks the same host on every run.
         self.random = random.Random(0)
 
+    def update_instance_info(self, context: RequestContext, host_name: str,
+                             instance_info: list[str]) -> None:
+        """A compute's instances were created or changed (their UUIDs)."""
+        self.host_manager.update_instance_info(host_name, instance_info)
+
+    def delete_instance_info(self, context: RequestContext, host_name: str,
+                             instance_uuid: str) -> None:
+        """A compute's instance left it."""
+        self.host_manager.delete_instance_info(host_name, instance_uuid)
+
     def select_destinations(
         self,
         context: RequestContext,

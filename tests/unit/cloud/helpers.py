@@ -24,12 +24,14 @@ def make_flavor(cloud: CloudFixture, **spec: Any) -> str:
 
 
 def boot(cloud: CloudFixture, count: int = 1, flavor: str | None = None,
-         api: Any = None) -> list[dict[str, Any]]:
-    """Create ``count`` servers in one request; their admin views, by launch index."""
+         api: Any = None, group: str | None = None) -> list[dict[str, Any]]:
+    """Create ``count`` servers in one request (in server group ``group``, a uuid);
+    their admin views, by launch index."""
     api = api or cloud.admin_api
+    hints = {"os:scheduler_hints": {"group": group}} if group else {}
     response = api.post_server({"server": {
         "name": "server", "imageRef": IMAGE, "flavorRef": flavor or make_flavor(cloud),
-        "min_count": count, "return_reservation_id": True}})
+        "min_count": count, "return_reservation_id": True}, **hints})
     servers = cloud.admin_api.get_servers(
         search_opts={"reservation_id": response["reservation_id"]})
     return sorted(servers, key=lambda s: s["OS-EXT-SRV-ATTR:launch_index"])

@@ -2,7 +2,10 @@
 
 from unittest import mock
 
+import pytest
+
 from harness.cloud import exception
+from harness.cloud.conf import Config
 from harness.cloud.objects import ComputeNode, Service
 from harness.cloud.virt import NodeResources
 from harness.fixtures import CloudFixture, HostSpec
@@ -150,3 +153,28 @@ def test_a_failing_driver_migration_calls_the_recover_method():
         assert migrations(cloud, server["id"])[0].status == "failed"
         assert instance(cloud, server["id"]).host == "host1"
         assert list(allocations(cloud, server["id"])) == ["host1"]
+
+
+@pytest.mark.parametrize("check_upcall", [True, False])
+def test_a_forced_live_migration_is_checked_against_the_servers_group_unless_switched_off(
+        check_upcall):
+    config = Config(disable_group_policy_check_upcall=not check_upcall)
+    with CloudFixture(hosts=HOSTS2, config=config) as cloud:
+        group = cloud.admin_api.post_server_groups({"name": "g", "policy": "anti-affinity"})
+        server, sibling = boot(cloud, count=2, group=group["id"])
+        assert (server["OS-EXT-SRV-ATTR:host"], sibling["OS-EXT-SRV-ATTR:host"]) == (
+            "host1", "host2")
+        live_migrate(cloud, server["id"], host="host2", force=True)
+        [check] = hops(cloud, "check_can_live_migrate_destination")
+        [migration] = migrations(cloud, server["id"])
+        moved = instance(cloud, server["id"])
+        if check_upcall:
+            # Nova's destination catches only a RescheduledException, not this.
+            assert isinstance(check.error, exception.GroupAffinityViolation)
+            assert (migration.status, moved.vm_state, moved.host) == ("error", "error",
+                                                                      "host1")
+            assert list(allocations(cloud, server["id"])) == ["host1"]
+        else:
+            assert check.error is None
+            assert (migration.status, moved.vm_state, moved.host) == ("completed", "active",
+                                                                      "host2")

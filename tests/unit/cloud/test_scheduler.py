@@ -22,6 +22,8 @@ from tests.unit.cloud.helpers import (
     boot,
     hops,
     hosts_of,
+    instance,
+    live_migrate,
     ranked,
     request_spec,
     rp_uuid,
@@ -272,3 +274,56 @@ def test_a_plugin_loads_as_module_colon_class():
 def test_a_bad_scheduler_name_raises_a_load_error_saying_why(name, message):
     with pytest.raises(SchedulerLoadError, match=message):
         load_scheduler(name)
+
+
+def _instances_seen(cloud: CloudFixture) -> dict[str, set[str]]:
+    """Each host's instances as the scheduler's filters would see them now."""
+    manager = cloud.scheduler_manager.host_manager
+    return {h.host: set(h.instances)
+            for h in manager.get_host_states_by_uuids(None, None, request_spec())}
+
+
+def test_a_host_that_reported_one_instance_is_read_from_the_database_until_it_reports_again():
+    with CloudFixture(hosts=ranked("host1", "host2")) as cloud:
+        manager = cloud.scheduler_manager.host_manager
+        [server] = boot(cloud)
+        # The build's report of one instance, from a host the scheduler did not know:
+        # Nova reads that host from the database then, and for every request after.
+        assert not manager._instance_info["host1"].updated
+        assert _instances_seen(cloud)["host1"] == {server["id"]}
+        instance(cloud, server["id"]).destroy()  # gone without a report
+        assert _instances_seen(cloud)["host1"] == set()
+
+
+def test_a_known_host_s_reports_are_trusted_stale_or_not():
+    with CloudFixture(hosts=ranked("host1", "host2")) as cloud:
+        manager = cloud.scheduler_manager.host_manager
+        [server] = boot(cloud)
+        manager.update_instance_info("host1", ["elsewhere"])
+        assert manager._instance_info["host1"].updated
+        instance(cloud, server["id"]).destroy()  # no report of it
+        assert _instances_seen(cloud)["host1"] == {server["id"], "elsewhere"}
+        manager.delete_instance_info("host1", "elsewhere")
+        assert _instances_seen(cloud)["host1"] == {server["id"]}
+
+
+def test_an_unknown_host_s_list_of_several_is_taken_as_it_is():
+    with CloudFixture(hosts=ranked("host1", "host2")) as cloud:
+        manager = cloud.scheduler_manager.host_manager
+        manager.update_instance_info("host2", ["a", "b"])
+        assert _instances_seen(cloud)["host2"] == {"a", "b"}
+        # A delete from an unknown host: re-read from the database, and not trusted.
+        manager.delete_instance_info("host1", "a")
+        assert not manager._instance_info["host1"].updated
+
+
+def test_a_live_migration_s_source_reports_the_server_it_no_longer_has():
+    with CloudFixture(hosts=ranked("host1", "host2")) as cloud:
+        [server] = boot(cloud)
+        mark = cloud.trace.mark()
+        live_migrate(cloud, server["id"])
+        [report] = hops(cloud, "update_instance_info", since=mark)
+        assert report.source == "compute.host1"
+        assert report.args == {"host_name": "host1", "instance_info": f"[{server['id'][:8]}]"}
+        assert instance(cloud, server["id"]).host == "host2"
+        assert _instances_seen(cloud) == {"host1": {server["id"]}, "host2": {server["id"]}}
