@@ -49,7 +49,6 @@ class SchedulerQueryClient:
             return_objects=return_objects, return_alternates=return_alternates,
         )
 
-
     # Nova casts these to every scheduler (fanout); a compute does not wait.
 
     def update_instance_info(self, context: RequestContext, host_name: str,
