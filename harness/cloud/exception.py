@@ -200,6 +200,10 @@ class ComputeResourcesUnavailable(ServiceUnavailable):
     msg_fmt = "Insufficient compute resources: %(reason)s."
 
 
+class InstanceExists(NovaException):
+    msg_fmt = "Instance %(name)s already exists."
+
+
 class InstanceFaultRollback(NovaException):
     """Wraps the error of a step that failed without harming the instance:
     Nova restores its vm_state instead of putting it in ERROR."""

@@ -48,6 +48,11 @@ class FakeDriver:
     def destroy(self, instance: Instance) -> None:
         self.instances.pop(instance.uuid, None)
 
+    def instance_exists(self, instance: Instance) -> bool:
+        """Whether this host still has the guest: Nova's fake driver keeps a live
+        migration's on its source (only the live-migration driver variant drops it)."""
+        return instance.uuid in self.instances
+
     def power_off(self, instance: Instance) -> None:
         """The fake guest has no power state of its own."""
 

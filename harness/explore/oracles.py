@@ -53,8 +53,11 @@ ORACLES = (INVARIANT, PER_REQUEST_FIELD, NAMED_HOST, EXPECTED_ERRORS, ANTI_AFFIN
 # GroupAffinityViolation: the destination's late group check refused a move the
 # scheduler allowed (it counts a resize waiting to be confirmed on its source; the
 # filter sees the server on its destination only), with no alternate left.
+# InstanceExists: an evacuation to the host a live migration left the server's guest
+# on (Nova's fake driver keeps it there; the scheduler does not know).
 CLOUD_CANNOT = frozenset({"NoValidHost", "MaxRetriesExceeded", "MigrationPreCheckError",
-                          "ComputeServiceUnavailable", "GroupAffinityViolation"})
+                          "ComputeServiceUnavailable", "GroupAffinityViolation",
+                          "InstanceExists"})
 
 
 @dataclass(frozen=True)

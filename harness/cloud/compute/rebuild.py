@@ -9,6 +9,7 @@ rebuild spawns it again where it is.
 
 from __future__ import annotations
 
+from harness.cloud import exception
 from harness.cloud.compute import utils as compute_utils
 from harness.cloud.compute.base import ComputeBase
 from harness.cloud.context import RequestContext
@@ -40,6 +41,10 @@ class RebuildMixin(ComputeBase):
                     # The late group check; a rebuild is never rescheduled, so it fails.
                     self._validate_instance_group_policy(instance,
                                                          request_spec.scheduler_hints)
+                    # _check_instance_exists: the guest must not be here already (a
+                    # live migration leaves it on its source).
+                    if self.driver.instance_exists(instance):
+                        raise exception.InstanceExists(name=instance.uuid)
                 else:
                     self.driver.destroy(instance)
                 instance.task_state = "rebuild_spawning"
