@@ -34,6 +34,19 @@ class FilterVerdict:
 
     name: str
     removed: dict[str, str | None] = field(default_factory=dict)
+    # For the anti-affinity filter: the group's members the scheduler counted on each
+    # host it removed. The scheduler's view of a host is what its compute last
+    # reported, which can differ from the database; recorded as instance UUIDs, named
+    # ("server 0") by the runner, which knows the scenario's servers.
+    counted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def why_removed(self, host: str) -> str:
+        """Why it removed ``host``, in a sentence's words; "" when nothing says."""
+        parts = [self.removed[host] or ""]
+        if host in self.counted:
+            parts.append(f"the scheduler counts {', '.join(self.counted[host])} "
+                         "of the group there")
+        return "; ".join(p for p in parts if p)
 
 
 @dataclass(slots=True)
@@ -167,7 +180,8 @@ def _render_pass(sort_pass: SortPass) -> Iterator[str]:
 
 def _removals(verdicts: list[FilterVerdict]) -> Iterator[str]:
     for verdict in verdicts:
-        for host, reason in verdict.removed.items():
+        for host in verdict.removed:
+            reason = verdict.why_removed(host)
             yield f"{verdict.name}: {host} removed" + (f": {reason}" if reason else "")
 
 
@@ -199,7 +213,7 @@ def fate(call: SchedulingCall, host: str) -> str:
             continue
         for verdict in (*sort_pass.checks, *sort_pass.filters):
             if host in verdict.removed:
-                reason = verdict.removed[host]
+                reason = verdict.why_removed(host)
                 return f"{host} was removed by {verdict.name}" + (
                     f": {reason}" if reason else "")
         weighed = sort_pass.weighed or []
@@ -233,6 +247,10 @@ def observations(call: SchedulingCall, prefix: str,
         for verdict in (*sort_pass.checks, *sort_pass.filters):
             yield f"{where} {verdict.name}", dict(sorted(
                 ((host(h), r) for h, r in verdict.removed.items()), key=str))
+            if verdict.counted:
+                yield f"{where} {verdict.name} counted", dict(sorted(
+                    ((host(h), members) for h, members in verdict.counted.items()),
+                    key=str))
         yield f"{where} weighed", None if sort_pass.weighed is None else dict(sorted(
             ((host(w.host), (round(w.weight, 6),
                              tuple(sorted((n, round(s, 6)) for n, s in w.scores))))

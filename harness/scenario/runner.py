@@ -29,6 +29,7 @@ from harness.scenario.outcome import (
 from harness.scenario.stale import StaleFieldTracker
 from harness.scenario.steps.base import Step
 from harness.scenario.why import explain_scheduling
+from harness.verdicts import SchedulingCall
 
 T = TypeVar("T")
 
@@ -97,6 +98,7 @@ class StepRunner:
         result.capacities = self.cloud.capacities()
         result.trace = self.cloud.trace_since(mark)
         result.scheduling = tuple(self.cloud.scheduling_since(mark))
+        self._name_counted_members(result.scheduling)
         specs_before, self._specs = self._specs, {
             i: self.cloud.request_spec(server_id) for i, server_id in self._made()}
         failed = result.error_class is not None or (result.api_status or 0) >= 400
@@ -109,6 +111,30 @@ class StepRunner:
             *_unexpected_api_error(result),
             *([self._unsettled] if self._unsettled and not result.settled else []))
         return result
+
+    def _name_counted_members(self, calls: tuple[SchedulingCall, ...]) -> None:
+        """Name the group members the anti-affinity filter counted on the hosts it
+        removed ("server 0"), saying where a server is when it is not on that host:
+        the scheduler counts what each host's compute last reported."""
+        indexes = {server_id: i for i, server_id in enumerate(self._server_ids) if server_id}
+        for call in calls:
+            for sort_pass in call.passes:
+                for verdict in sort_pass.filters:
+                    verdict.counted = {host: tuple(
+                        self._member(i, host) for i in sorted(
+                            (indexes.get(m) for m in members),
+                            key=lambda i: (i is None, i or 0)))
+                        for host, members in verdict.counted.items()}
+
+    def _member(self, index: int | None, counted_on: str) -> str:
+        if index is None:
+            return "a server the scenario did not make"
+        if index in self._deleted:
+            return f"server {index} (deleted)"
+        now = next((s.host for s in self._servers if s.index == index), None)
+        if now is None:
+            return f"server {index} (on no host now)"
+        return f"server {index}" + (f" (now on {now})" if now != counted_on else "")
 
     # What steps act on
 

@@ -24,6 +24,7 @@ from nova import filters as nova_filters
 from nova import weights as nova_weights
 from nova.scheduler import filters as host_filters
 from nova.scheduler import host_manager, manager
+from nova.scheduler.filters import affinity_filter
 from oslo_messaging.rpc.dispatcher import ExpectedException
 
 from harness import verdicts
@@ -182,6 +183,11 @@ class SchedulingRecorder(logging.Handler):
             passed = original(filter_, obj, spec)
             if not passed:
                 call.verdict.removed[obj.host] = filter_reason(call.records[mark:])
+                if isinstance(filter_, affinity_filter.ServerGroupAntiAffinityFilter):
+                    # What the filter compared: the host state's instances, as the
+                    # computes reported them, and the group's members.
+                    call.verdict.counted[obj.host] = tuple(sorted(
+                        set(obj.instances) & set(spec.instance_group.members)))
             return passed
 
         return _filter_one

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from harness.cloud.objects import RequestSpec
+from harness.cloud.objects import InstanceGroup, RequestSpec
 from harness.cloud.scheduler.utils import request_is_rebuild
 from harness.verdicts import SERVICE_DISABLED, SERVICE_DOWN
 
@@ -31,6 +31,11 @@ class BaseHostFilter:
     def reason(self, host_state: HostState, spec_obj: RequestSpec) -> str | None:
         """Why host_passes refused the host, as Nova's filter logs it (in
         harness.verdicts' words); None where Nova's logs no reason."""
+        return None
+
+    def counted(self, host_state: HostState, spec_obj: RequestSpec) -> tuple[str, ...] | None:
+        """The group members a group filter counted on a host it refused (None for
+        other filters), for harness.verdicts."""
         return None
 
     def run_filter_for_index(self, index: int) -> bool:
@@ -88,8 +93,16 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
             return True
         if spec_obj.instance_uuid in host_state.instances:
             return True
-        servers_on_host = set(host_state.instances) & set(group.members or ())
-        return len(servers_on_host) < int(group.rules.get("max_server_per_host", 1))
+        return len(self._members_on(host_state, group)) < int(
+            group.rules.get("max_server_per_host", 1))
+
+    def counted(self, host_state: HostState, spec_obj: RequestSpec) -> tuple[str, ...] | None:
+        group = spec_obj.instance_group
+        return tuple(sorted(self._members_on(host_state, group))) if group else None
+
+    @staticmethod
+    def _members_on(host_state: HostState, group: InstanceGroup) -> set[str]:
+        return set(host_state.instances) & set(group.members or ())
 
 
 class ServerGroupAffinityFilter(BaseHostFilter):

@@ -218,8 +218,14 @@ class HostManager:
                 continue
             passed = host_filter.filter_all(hosts, spec_obj)
             kept = {id(h) for h in passed}
-            sort_pass.filters.append(verdicts.FilterVerdict(type(host_filter).__name__, {
-                h.host: host_filter.reason(h, spec_obj) for h in hosts if id(h) not in kept}))
+            refused = [h for h in hosts if id(h) not in kept]
+            verdict = verdicts.FilterVerdict(type(host_filter).__name__, {
+                h.host: host_filter.reason(h, spec_obj) for h in refused})
+            for h in refused:
+                counted = host_filter.counted(h, spec_obj)
+                if counted is not None:
+                    verdict.counted[h.host] = counted
+            sort_pass.filters.append(verdict)
             hosts = passed
             # Nova stops at the first filter that leaves no host.
             if not hosts:

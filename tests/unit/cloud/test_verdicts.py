@@ -121,6 +121,19 @@ def test_a_full_anti_affinity_host_is_removed_without_a_reason_as_nova_logs_none
         assert "ServerGroupAntiAffinityFilter: host1 removed" in "\n".join(render(call, 1))
 
 
+def test_a_full_anti_affinity_host_records_the_members_the_scheduler_counted_there():
+    with CloudFixture(hosts=ranked("host1", "host2")) as cloud:
+        group_id = cloud.admin_api.post_server_groups(
+            {"policy": "anti-affinity", "name": "g"})["id"]
+        first = boot(cloud, group=group_id)[0]["id"]
+        boot(cloud, group=group_id)
+        verdict = calls(cloud)[-1].passes[0].filters[3]
+        assert verdict.name == "ServerGroupAntiAffinityFilter"
+        assert (verdict.removed, verdict.counted) == ({"host1": None}, {"host1": (first,)})
+        assert (f"  ServerGroupAntiAffinityFilter: host1 removed: the scheduler counts {first} "
+                "of the group there") in render(calls(cloud)[-1], 2)
+
+
 def test_the_pike_driver_s_call_records_one_host_selected_two_required():
     with CloudFixture(scheduler="pike-16.0.0") as cloud:
         with pytest.raises(exception.NoValidHost):

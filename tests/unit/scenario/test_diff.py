@@ -136,6 +136,20 @@ def test_a_filter_verdict_only_one_side_has_is_a_difference():
     assert (difference.left, difference.right) == ({}, {"host3": "service down"})
 
 
+def test_the_group_members_counted_on_a_removed_host_are_compared():
+    def counting(*members: str) -> Outcome:
+        call = moved_by({})
+        call.passes[0].filters.append(FilterVerdict(
+            "ServerGroupAntiAffinityFilter", {"host1": None}, {"host1": members}))
+        return with_call(outcome("host1", "host2", "host2"), call)
+
+    assert diff(counting("server 0"), counting("server 0")) == []
+    [difference] = diff(counting("server 0"), counting("server 0 (now on host3)"))
+    assert difference.what == "select_destinations #1 pass 1 ServerGroupAntiAffinityFilter counted"
+    assert (difference.left, difference.right) == ({"host1": ("server 0",)},
+                                                   {"host1": ("server 0 (now on host3)",)})
+
+
 def test_weights_are_compared_rounded_and_scores_by_weigher():
     left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
     right = with_call(outcome("host1", "host2", "host2"), moved_by({}))

@@ -487,3 +487,73 @@ def test_a_step_that_never_settled_says_why_its_wait_ended(tmp_path, monkeypatch
     assert created.settled and not any(why in line for line in created.explanation)
     assert not moved.settled
     assert any(why in line for line in moved.explanation)
+
+
+STALE_GROUP = """\
+[scenario]
+title = "The anti-affinity group's next server, after a member moved and another was deleted"
+
+[cloud]
+hosts = [{ name = "host1", memory_mb = 9728 }, { name = "host2", memory_mb = 8704 },
+         { name = "host3", memory_mb = 8192 }]
+flavors = [{ name = "small", vcpus = 1, memory_mb = 512, disk_gb = 1 }]
+config = { weight_multipliers = { ram_weight_multiplier = -1.0 } }
+
+[[steps]]
+action = "create-server-group"
+name = "g"
+policy = "anti-affinity"
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "g"
+[steps.expect]
+server = { host = "host3" }
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "g"
+[steps.expect]
+server = { host = "host2" }
+
+[[steps]]
+action = "live-migrate"
+server = 0
+host = "host1"
+
+[[steps]]
+action = "delete"
+server = 1
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "g"
+
+[[steps]]
+action = "delete"
+server = 0
+
+[[steps]]
+action = "create"
+flavor = "small"
+group = "g"
+"""
+
+
+def test_the_members_anti_affinity_counted_are_named_with_where_they_really_are(tmp_path):
+    # Stacking: each new member goes to the smallest host it may. host3's report still
+    # lists server 0 after its live migration to host1, and after its delete there;
+    # host2's report of server 1's delete takes it off host2's list.
+    _, outcome = run(tmp_path, STALE_GROUP)
+
+    def counted(step: int) -> dict[str, tuple[str, ...]]:
+        [sort_pass] = outcome.steps[step].scheduling[0].passes
+        [verdict] = [v for v in sort_pass.filters if v.name == "ServerGroupAntiAffinityFilter"]
+        return verdict.counted
+
+    assert [outcome.steps[i].servers[0].host for i in (5, 7)] == ["host2", "host1"]
+    assert counted(5) == {"host1": ("server 0",), "host3": ("server 0 (now on host1)",)}
+    assert counted(7) == {"host2": ("server 2",), "host3": ("server 0 (deleted)",)}

@@ -34,6 +34,17 @@ def test_the_expected_host_removed_by_a_filter_is_named_with_the_reason():
         "removed by ComputeFilter: service down."]
 
 
+def test_the_expected_host_removed_by_anti_affinity_names_the_members_counted_there():
+    record = call(weighed=(("host2", 0.0),))
+    record.passes[0].filters.append(FilterVerdict(
+        "ServerGroupAntiAffinityFilter", {"host3": None},
+        {"host3": ("server 1", "server 2 (now on host1)")}))
+    assert explain_scheduling(moved(record, "host2")) == [
+        "The scenario expected server 0 on host3: in select_destinations #1, host3 was "
+        "removed by ServerGroupAntiAffinityFilter: the scheduler counts server 1, server 2 "
+        "(now on host1) of the group there."]
+
+
 def test_the_expected_host_weighed_lower_is_named_with_both_weights():
     assert explain_scheduling(moved(call(), "host2")) == [
         "The scenario expected server 0 on host3: in select_destinations #1, host3 "
