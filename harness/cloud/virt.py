@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.cloud import exception
 from harness.cloud.objects import Instance
 
 # nova.compute.power_state
@@ -54,10 +55,18 @@ class FakeDriver:
         return instance.uuid in self.instances
 
     def power_off(self, instance: Instance) -> None:
-        """The fake guest has no power state of its own."""
+        """The fake guest has no power state of its own; a host without the guest (a
+        resize whose destination failed to finish it) has nothing to power off."""
+        self._guest(instance)
 
     def power_on(self, instance: Instance) -> None:
-        """The fake guest has no power state of its own."""
+        self._guest(instance)
+
+    def _guest(self, instance: Instance) -> str:
+        try:
+            return self.instances[instance.uuid]
+        except KeyError:
+            raise exception.InstanceNotFound(instance_id=instance.uuid) from None
 
     def snapshot(self, instance: Instance, image_id: str) -> None:
         """Shelving snapshots the guest; the fake cloud accepts any image."""

@@ -3,6 +3,8 @@ powering a server off and on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from harness.cloud.instance_actions import event_reporter
@@ -53,9 +55,21 @@ class ComputeBase:
                                         instance_uuid: str) -> None:
         self.query_client.delete_instance_info(context, self.host, instance_uuid)
 
+    @contextmanager
+    def _reverts_task_state(self, instance: Instance) -> Iterator[None]:
+        """Nova's reverts_task_state: a failure leaves the server without a task, in
+        whatever vm_state it had."""
+        try:
+            yield
+        except Exception:
+            instance.task_state = None
+            instance.save()
+            self._update_resource_tracker(instance)
+            raise
+
     def stop_instance(self, context: RequestContext, instance: Instance) -> None:
-        with event_reporter(self.db, context, instance.uuid, "compute_stop_instance",
-                            self.host):
+        with self._reverts_task_state(instance), event_reporter(
+                self.db, context, instance.uuid, "compute_stop_instance", self.host):
             self.driver.power_off(instance)
             instance.power_state = POWER_STATE_SHUTDOWN
             instance.vm_state = "stopped"
@@ -63,8 +77,8 @@ class ComputeBase:
             instance.save(expected_task_state=["powering-off"])
 
     def start_instance(self, context: RequestContext, instance: Instance) -> None:
-        with event_reporter(self.db, context, instance.uuid, "compute_start_instance",
-                            self.host):
+        with self._reverts_task_state(instance), event_reporter(
+                self.db, context, instance.uuid, "compute_start_instance", self.host):
             self.driver.power_on(instance)
             instance.power_state = POWER_STATE_RUNNING
             instance.vm_state = "active"

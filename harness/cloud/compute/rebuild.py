@@ -46,6 +46,8 @@ class RebuildMixin(ComputeBase):
                     if self.driver.instance_exists(instance):
                         raise exception.InstanceExists(name=instance.uuid)
                 else:
+                    # _rebuild_default_impl powers the guest off before it destroys it.
+                    self.driver.power_off(instance)
                     self.driver.destroy(instance)
                 instance.task_state = "rebuild_spawning"
                 instance.save(expected_task_state=["rebuilding"])
@@ -56,6 +58,13 @@ class RebuildMixin(ComputeBase):
                 instance.task_state = None
                 instance.power_state = POWER_STATE_RUNNING
                 instance.save(expected_task_state=["rebuild_spawning"])
+            except exception.InstanceNotFound:
+                # Nova takes it for a server deleted while it was rebuilt: the server is
+                # left as it is, its task included, and the action succeeds.
+                if migration is not None:
+                    migration.status = "failed"
+                    migration.save()
+                return
             except Exception as ex:
                 self._fail_rebuild(context, instance, migration, node, ex)
                 raise

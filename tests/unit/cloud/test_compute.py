@@ -10,6 +10,7 @@ from harness.cloud.objects import ComputeNode, Service
 from harness.cloud.virt import NodeResources
 from harness.fixtures import CloudFixture, HostSpec
 from tests.unit.cloud.helpers import (
+    IMAGE,
     allocations,
     boot,
     hops,
@@ -178,3 +179,27 @@ def test_a_forced_live_migration_is_checked_against_the_servers_group_unless_swi
             assert check.error is None
             assert (migration.status, moved.vm_state, moved.host) == ("completed", "active",
                                                                       "host2")
+
+
+def test_a_server_whose_guest_never_reached_its_host_fails_a_stop_and_hangs_a_rebuild():
+    # Nova's fake driver cannot power off a guest it does not have: a stop fails with
+    # InstanceNotFound (reverts_task_state: no task, still ERROR), and a rebuild takes
+    # it for a server deleted meanwhile: it stops there, in REBUILD, and succeeds.
+    with CloudFixture(hosts=HOSTS2) as cloud:
+        [server] = boot(cloud)
+        with mock.patch.object(cloud.computes["host2"].driver, "finish_migration",
+                               side_effect=Exception("no disk")):
+            cloud.admin_api.post_server_action(server["id"], {"migrate": None})
+        assert (instance(cloud, server["id"]).vm_state,
+                instance(cloud, server["id"]).host) == ("error", "host2")
+        cloud.admin_api.post_server_action(server["id"], {"os-stop": None})
+        [stop] = hops(cloud, "stop_instance")
+        assert isinstance(stop.error, exception.InstanceNotFound)
+        stopped = instance(cloud, server["id"])
+        assert (stopped.vm_state, stopped.task_state) == ("error", None)
+        cloud.admin_api.post_server_action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+        [rebuild] = hops(cloud, "rebuild_instance", since=stop.seq, topic="compute.host2")
+        assert rebuild.error is None
+        rebuilt = instance(cloud, server["id"])
+        assert (rebuilt.vm_state, rebuilt.task_state) == ("error", "rebuilding")
+        assert server["id"] not in cloud.computes["host2"].driver.instances
