@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from harness.cloud.context import RequestContext
     from harness.cloud.db import Database
     from harness.cloud.objects import Instance
+    from harness.cloud.rpc import Trace
     from harness.cloud.scheduler.client import SchedulerQueryClient, SchedulerReportClient
     from harness.cloud.virt import FakeDriver
 
@@ -32,6 +33,7 @@ class ComputeBase:
     reportclient: SchedulerReportClient
     query_client: SchedulerQueryClient
     rt: ResourceTracker
+    trace: Trace
 
     def _validate_instance_group_policy(
             self, instance: Instance,

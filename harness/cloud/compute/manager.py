@@ -50,6 +50,7 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
         self.compute_task_api = ComputeTaskAPI(rpc)
         self.reportclient = SchedulerReportClient(rpc)
         self.query_client = SchedulerQueryClient(rpc)
+        self.trace = rpc.bus.trace
 
     # Start-up: the resource tracker's view of this host
 

@@ -58,9 +58,10 @@ class RebuildMixin(ComputeBase):
                 instance.task_state = None
                 instance.power_state = POWER_STATE_RUNNING
                 instance.save(expected_task_state=["rebuild_spawning"])
-            except exception.InstanceNotFound:
-                # Nova takes it for a server deleted while it was rebuilt: the server is
-                # left as it is, its task included, and the action succeeds.
+            except exception.InstanceNotFound as ex:
+                self.trace.note(f"{type(ex).__name__}: {ex} Nova's compute takes it for a "
+                                "server deleted while it was rebuilt and leaves the server "
+                                "as it is, its task included")
                 if migration is not None:
                     migration.status = "failed"
                     migration.save()

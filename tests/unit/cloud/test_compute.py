@@ -200,6 +200,7 @@ def test_a_server_whose_guest_never_reached_its_host_fails_a_stop_and_hangs_a_re
         cloud.admin_api.post_server_action(server["id"], {"rebuild": {"imageRef": IMAGE}})
         [rebuild] = hops(cloud, "rebuild_instance", since=stop.seq, topic="compute.host2")
         assert rebuild.error is None
+        assert "a server deleted while it was rebuilt" in " ".join(rebuild.notes)
         rebuilt = instance(cloud, server["id"])
         assert (rebuilt.vm_state, rebuilt.task_state) == ("error", "rebuilding")
         assert server["id"] not in cloud.computes["host2"].driver.instances
