@@ -6,7 +6,9 @@ calls it unchanged and notes what went in and came out, into the record the
 fake cloud's scheduler keeps too (harness.verdicts). Nothing of Nova's logic is
 copied: the hosts come from the host manager's own HostStates, the reasons and
 the weighers' scores from the debug lines Nova's filters and weight handler
-log while the hooks run, and the host counts from the scheduler's own log line.
+log while the hooks run, the group members the anti-affinity filter counted on
+a host from the host state and the request spec it compared, and the host
+counts from the scheduler's own log line.
 
 Imported by harness.backends.nova.cloud only: the hooked classes are Nova's.
 """
