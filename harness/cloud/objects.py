@@ -483,8 +483,12 @@ class ComputeNode(PersistentObject):
     vcpus_used: int = 0
     memory_mb_used: int = 0
     local_gb_used: int = 0
-    cpu_allocation_ratio: float = 16.0
-    ram_allocation_ratio: float = 1.5
+    # What the record says, which the CPU weigher and a forced live migration's memory
+    # check read: a new compute node takes nova.conf's initial_*_allocation_ratio,
+    # whatever the ratios of its provider's inventory, and keeps them while
+    # [DEFAULT] *_allocation_ratio is unset (as the harness leaves it).
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
     disk_allocation_ratio: float = 1.0
     hypervisor_type: str = "fake"
     hypervisor_version: int = 1000

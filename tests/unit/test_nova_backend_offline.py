@@ -210,6 +210,26 @@ def test_a_step_as_a_project_manager_is_not_applicable_where_nova_has_no_such_ro
         check_applicable(scenario, "2.100", False, "31.3.1")
 
 
+def test_hosts_with_different_reserved_memory_are_not_applicable_on_nova(tmp_path):
+    path = tmp_path / "reserved.toml"
+    path.write_text('''[scenario]
+title = "two reservations"
+
+[cloud]
+hosts = [{ name = "host1", reserved_host_memory_mb = 0 }, "host2"]
+flavors = [{ name = "small", vcpus = 1, memory_mb = 512, disk_gb = 1 }]
+
+[[steps]]
+action = "create"
+flavor = "small"
+''')
+    scenario = load_scenario(path)
+    with pytest.raises(NotApplicable, match=r"^not applicable on nova 34.0.0: its computes "
+                       r"share one process, so one reserved_host_memory_mb; the scenario "
+                       r"asks for \[0, 512\]$"):
+        check_applicable(scenario, "2.104", True, "34.0.0")
+
+
 @pytest.mark.parametrize("text, count", [("2", 2), ("all", None)])
 def test_the_release_check_takes_a_count_of_scenarios_per_bug_or_all(text, count):
     assert injections._count_or_all(text) == count

@@ -67,7 +67,13 @@ def check_applicable(scenario: Scenario, newest: str, manager_role: bool,
     at a microversion newer than its API's (older releases stop short of Nova 34's
     2.104; that Nova answers 406), or a step sent as a project manager where its
     default policy has no such role (project_manager_or_admin came in nova 32: nova 31
-    lets only an admin migrate)."""
+    lets only an admin migrate), or hosts with different reserved_host_memory_mb (the
+    computes share one process's configuration)."""
+    reserved = {h.reserved_host_memory_mb for h in scenario.cloud.hosts}
+    if len(reserved) > 1:
+        raise NotApplicable(
+            f"not applicable on nova {release}: its computes share one process, so one "
+            f"reserved_host_memory_mb; the scenario asks for {sorted(reserved)}")
     # Only server actions take a microversion; the others are sent at "latest".
     asked = {getattr(step, "microversion", None) for step in scenario.steps}
     too_new = sorted((v for v in asked if v not in (None, "latest")
@@ -237,11 +243,6 @@ class NovaBackend:
     @contextlib.contextmanager
     def open(self, scenario: Scenario, scheduler: str) -> Iterator[NovaCloudHandle]:
         self.prepare()
-        reserved = {h.reserved_host_memory_mb for h in scenario.cloud.hosts}
-        if len(reserved) > 1:
-            raise BackendUnavailable(
-                f"{scenario.id}: Nova has one reserved_host_memory_mb for all computes; "
-                f"the scenario asks for {sorted(reserved)}")
         # Imported here, the cloud module first: importing Nova's test packages
         # patches the process, and must happen before the rest of Nova loads.
         from harness.backends.nova.cloud import NovaCloud  # isort: skip
@@ -257,7 +258,7 @@ class NovaBackend:
         injection = bug_injection(self.inject, "nova")
         with injection, NovaCloud(name=scenario.id, engines=self.engines) as cloud:
             options = scenario.cloud.config
-            cloud.flags(reserved_host_memory_mb=reserved.pop(),
+            cloud.flags(reserved_host_memory_mb=scenario.cloud.hosts[0].reserved_host_memory_mb,
                         allow_resize_to_same_host=options.allow_resize_to_same_host,
                         shelved_offload_time=options.shelved_offload_time)
             cloud.flags(group="workarounds", disable_group_policy_check_upcall=(

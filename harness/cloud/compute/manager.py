@@ -72,9 +72,6 @@ class ComputeManager(LiveMigrationMixin, ResizeMixin, RebuildMixin, ShelveMixin)
                 vcpus=resources.vcpus,
                 memory_mb=resources.memory_mb,
                 local_gb=resources.local_gb,
-                cpu_allocation_ratio=resources.cpu_allocation_ratio,
-                ram_allocation_ratio=resources.ram_allocation_ratio,
-                disk_allocation_ratio=resources.disk_allocation_ratio,
             )
             node.create(self.db)
             self.reportclient.ensure_resource_provider(context, node.uuid, nodename)

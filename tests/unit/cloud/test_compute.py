@@ -42,6 +42,19 @@ def test_init_host_registers_service_node_provider_and_inventories():
         assert (inventories["MEMORY_MB"].reserved, inventories["MEMORY_MB"].capacity) == (
             512, 5376)
         assert inventories["DISK_GB"].capacity == 50
+        # The record keeps nova.conf's initial ratios; the inventory has the host's.
+        assert (node.cpu_allocation_ratio, node.ram_allocation_ratio,
+                node.disk_allocation_ratio) == (4.0, 1.0, 1.0)
+
+
+def test_the_cpu_weigher_reads_the_compute_node_s_ratio_not_the_inventory_s():
+    # host1 has 4 VCPUs at 1.0 in placement, host2 2 VCPUs at 4.0: by the inventory
+    # host2 has more room (8 against 4), by the records host1 does (16 against 8).
+    hosts = [HostSpec("host1", {"host1": NodeResources(vcpus=4, cpu_allocation_ratio=1.0)}),
+             HostSpec("host2", {"host2": NodeResources(vcpus=2)})]
+    with CloudFixture(hosts=hosts) as cloud:
+        [server] = boot(cloud)
+        assert server["OS-EXT-SRV-ATTR:host"] == "host1"
 
 
 def test_init_host_of_a_multi_node_host_registers_every_node():
