@@ -57,16 +57,14 @@ class FakeDriver:
     def power_off(self, instance: Instance) -> None:
         """The fake guest has no power state of its own; a host without the guest (a
         resize whose destination failed to finish it) has nothing to power off."""
-        self._guest(instance)
+        self._require_guest(instance)
 
     def power_on(self, instance: Instance) -> None:
-        self._guest(instance)
+        self._require_guest(instance)
 
-    def _guest(self, instance: Instance) -> str:
-        try:
-            return self.instances[instance.uuid]
-        except KeyError:
-            raise exception.InstanceNotFound(instance_id=instance.uuid) from None
+    def _require_guest(self, instance: Instance) -> None:
+        if instance.uuid not in self.instances:
+            raise exception.InstanceNotFound(instance_id=instance.uuid)
 
     def snapshot(self, instance: Instance, image_id: str) -> None:
         """Shelving snapshots the guest; the fake cloud accepts any image."""

@@ -116,13 +116,13 @@ class StepRunner:
         """Name the group members the anti-affinity filter counted on the hosts it
         removed ("server 0"), saying where a server is when it is not on that host:
         the scheduler counts what each host's compute last reported."""
-        indexes = {server_id: i for i, server_id in enumerate(self._server_ids) if server_id}
         for call in calls:
             for sort_pass in call.passes:
                 for verdict in sort_pass.filters:
                     verdict.counted = {host: tuple(
                         self._member(i, host) for i in sorted(
-                            (indexes.get(m) for m in members),
+                            (self._server_index(m) if m in self._server_ids else None
+                             for m in members),
                             key=lambda i: (i is None, i or 0)))
                         for host, members in verdict.counted.items()}
 
