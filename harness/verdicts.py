@@ -81,6 +81,10 @@ class SchedulingCall:
     asked: int                       # instance UUIDs it was given
     num_instances: int | None        # RequestSpec.num_instances
     alternates: bool                 # whether the caller wants alternates
+    # RequestSpec.force_hosts and ignore_hosts as the call was given them (the host
+    # manager's log names only the hosts they removed from those still left).
+    force_hosts: tuple[str, ...] = ()
+    ignore_hosts: tuple[str, ...] = ()
     # Hosts with allocation candidates, as the host manager loaded them; None until
     # then (placement offered nothing, or the call failed before).
     offered: tuple[str, ...] | None = None
@@ -235,6 +239,7 @@ def observations(call: SchedulingCall, prefix: str,
         return tuple(sorted(map(host, hosts), key=str))
 
     yield f"{prefix} asked", (call.asked, call.num_instances, call.alternates)
+    yield f"{prefix} hosts forced, ignored", (names(call.force_hosts), names(call.ignore_hosts))
     yield f"{prefix} hosts selected, required", (call.selected, call.required)
     yield f"{prefix} error", call.error
     yield f"{prefix} placement offered", (

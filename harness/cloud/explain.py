@@ -41,10 +41,11 @@ def _explain_no_valid_host(hop: Hop) -> str:
 
 def _facts(hop: Hop) -> SchedulingFacts:
     facts = hop.facts
+    call = facts.get("scheduling")
     return SchedulingFacts(asked=facts.get("requested_instances"),
                         persisted=facts.get("spec_num_instances"),
                         selected=facts.get("selected_hosts"),
                         required=facts.get("required_count"),
                         no_candidates=facts.get("allocation_candidates") == 0,
-                        forced_hosts=facts.get("forced_hosts", ()),
-                        ignored_hosts=facts.get("ignored_hosts", ()))
+                        forced_hosts=call.force_hosts if call else (),
+                        ignored_hosts=call.ignore_hosts if call else ())

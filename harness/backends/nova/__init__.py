@@ -34,17 +34,7 @@ from harness.scenario.outcome import RequestSpecState
 from harness.verdicts import SchedulingCall
 
 _ASKED = re.compile(r"Starting to schedule for instances: \[(.*)\]")
-# The host manager's account of ignore_hosts and force_hosts (nova/scheduler/host_manager.py).
-_IGNORED = re.compile(r"Host filter ignoring hosts: (.*)")
-_FORCED = re.compile(r"Host filter forcing available hosts to (.*)"
-                     r"|No hosts matched due to not matching 'force_hosts' value of '(.*)'"
-                     # A single forced host becomes the requested destination.
-                     r"|Host filter only checking host (\S+) and node")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _host_list(text: str) -> tuple[str, ...]:
-    return tuple(h.strip() for h in text.split(",") if h.strip())
 
 
 def _raised(record: logging.LogRecord) -> str:
@@ -178,9 +168,9 @@ class NovaCloudHandle:
         what a service raised; say what they mean."""
         lines, asked, uuids = [], None, []
         crashed = False
-        ignored: tuple[str, ...] = ()
-        forced: tuple[str, ...] = ()
-        for record in self._records(mark):
+        calls = [(position, call) for position, call in self.cloud.scheduling.calls
+                 if position >= mark]
+        for index, record in enumerate(self._records(mark), start=mark):
             message = record.getMessage()
             error = record.exc_info[1] if record.exc_info else None
             if (error is not None and not crashed and asked is not None
@@ -193,22 +183,20 @@ class NovaCloudHandle:
             elif match := _ASKED.search(message):
                 uuids = _UUID.findall(match.group(1))
                 asked = len(uuids)
-                ignored = forced = ()
-            elif match := _IGNORED.search(message):
-                ignored = _host_list(match.group(1))
-            elif match := _FORCED.search(message):
-                forced = _host_list(next(g for g in match.groups() if g))
             elif NO_CANDIDATES in message:
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler", SchedulingFacts(no_candidates=True)))
             elif match := HOST_COUNTS.search(message):
                 persisted = self.request_spec(uuids[0]).num_instances if uuids else None
+                # The call this line was logged in: the last one begun before it.
+                call = next((c for position, c in reversed(calls) if position <= index), None)
                 lines.append(explain_no_valid_host(
                     "NoValidHost raised by Nova's scheduler",
                     SchedulingFacts(asked=asked, persisted=persisted,
                                     selected=int(match.group(1)),
                                     required=int(match.group(2)),
-                                    forced_hosts=forced, ignored_hosts=ignored)))
+                                    forced_hosts=call.force_hosts if call else (),
+                                    ignored_hosts=call.ignore_hosts if call else ())))
         return lines
 
 

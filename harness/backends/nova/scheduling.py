@@ -99,7 +99,9 @@ class SchedulingRecorder(logging.Handler):
         ) -> Any:
             record = verdicts.SchedulingCall(
                 len(instance_uuids or []), getattr(spec_obj, "num_instances", None),
-                alternates=bool(return_alternates and return_objects))
+                alternates=bool(return_alternates and return_objects),
+                force_hosts=tuple(_field(spec_obj, "force_hosts") or ()),
+                ignore_hosts=tuple(_field(spec_obj, "ignore_hosts") or ()))
             self.calls.append((self.log_position(), record))
             call = self._local.call = _Call(record)
             try:

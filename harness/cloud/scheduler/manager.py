@@ -61,14 +61,14 @@ class SchedulerManager:
         """Return, for each instance UUID, its claimed Selection plus alternates."""
         call = self.host_manager.call = SchedulingCall(
             len(instance_uuids or []), spec_obj.num_instances,
-            alternates=return_alternates and return_objects)
+            alternates=return_alternates and return_objects,
+            force_hosts=tuple(spec_obj.force_hosts or ()),
+            ignore_hosts=tuple(spec_obj.ignore_hosts or ()))
         self.trace.note(
             f"asked to place {len(instance_uuids or [])} instance(s); "
             f"RequestSpec.num_instances={spec_obj.num_instances}",
             requested_instances=len(instance_uuids or []),
             spec_num_instances=spec_obj.num_instances,
-            forced_hosts=tuple(spec_obj.force_hosts or ()),
-            ignored_hosts=tuple(spec_obj.ignore_hosts or ()),
             scheduling=call,
         )
         try:

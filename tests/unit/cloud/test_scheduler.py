@@ -184,8 +184,8 @@ def test_the_scheduler_notes_the_numbers_behind_its_decision():
         [hop] = hops(cloud, "select_destinations")
         call = hop.facts.pop("scheduling")
         assert (call.asked, call.num_instances, call.selected, call.required) == (1, 2, 1, 1)
+        assert (call.force_hosts, call.ignore_hosts) == ((), ())
         assert hop.facts == {"requested_instances": 1, "spec_num_instances": 2,
-                             "forced_hosts": (), "ignored_hosts": (),
                              "selected_hosts": 1, "required_count": 1}
 
 

@@ -150,6 +150,25 @@ def test_the_group_members_counted_on_a_removed_host_are_compared():
                                                    {"host1": ("server 0 (now on host3)",)})
 
 
+def test_the_forced_and_ignored_hosts_the_scheduler_was_given_are_compared_renamed():
+    def given(ignored: tuple[str, ...], forced: tuple[str, ...] = ()) -> SchedulingCall:
+        call = moved_by({})
+        call.ignore_hosts, call.force_hosts = ignored, forced
+        return call
+
+    left = with_call(outcome("host1", "host2", "host2"), given(("host1",)))
+    right = with_call(outcome("host2", "host1", "host1"), given(("host2",)))
+    right.steps[1].scheduling[0].passes[0].checks[0].removed = {"host2": None}
+    right.steps[1].scheduling[0].passes[0].weighed = [HostWeight("host1", 0.0)]
+    right.steps[1].scheduling[0].selections = [("host1", ())]
+    right.steps[1].scheduling[0].offered = ("host2", "host1")
+    assert diff(left, right) == []
+    right = with_call(outcome("host1", "host2", "host2"), given(("host1",), ("host1",)))
+    [difference] = diff(left, right)
+    assert difference.what == "select_destinations #1 hosts forced, ignored"
+    assert (difference.left, difference.right) == (((), ("host1",)), (("host1",), ("host1",)))
+
+
 def test_weights_are_compared_rounded_and_scores_by_weigher():
     left = with_call(outcome("host1", "host2", "host2"), moved_by({}))
     right = with_call(outcome("host1", "host2", "host2"), moved_by({}))
