@@ -136,6 +136,15 @@ def test_the_pike_failure_is_explained_from_novas_log(injected_outcomes):
     assert any("bug #1718455" in line for line in outcome.steps[-1].explanation)
 
 
+def test_a_fault_the_scenario_injected_is_explained_as_such_not_as_a_crash(nova_outcomes):
+    # The compute's fault is logged after the move's select_destinations: it used to
+    # be put down to the scheduler ("not a Nova error").
+    outcome = nova_outcomes["faults/cold_migration_destination_fails"]
+    why = outcome.steps[-1].explanation
+    assert why == ("nova.compute.manager logged the fault the scenario injected: "
+                   "host2: injected fault at finish_resize.",)
+
+
 def test_the_injection_is_undone_after_the_run():
     # Nova's test packages first, as a run imports them: they patch the process.
     import harness.backends.nova.cloud  # noqa: F401  # isort: skip

@@ -27,7 +27,7 @@ from harness.backends.nova import environment
 from harness.backends.nova.engines import EnginePool
 from harness.backends.nova.logs import HOST_COUNTS, NO_CANDIDATES
 from harness.diagnosis import SchedulingFacts, explain_no_valid_host, explain_scheduler_crash
-from harness.faults import FaultPoint, set_fault
+from harness.faults import INJECTED, FaultPoint, set_fault
 from harness.inject import bug_injection
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import RequestSpecState
@@ -168,12 +168,19 @@ class NovaCloudHandle:
         what a service raised; say what they mean."""
         lines, asked, uuids = [], None, []
         crashed = False
+        faults_seen: set[int] = set()
         calls = [(position, call) for position, call in self.cloud.scheduling.calls
                  if position >= mark]
         for index, record in enumerate(self._records(mark), start=mark):
             message = record.getMessage()
             error = record.exc_info[1] if record.exc_info else None
-            if (error is not None and not crashed and asked is not None
+            if error is not None and INJECTED in str(error):
+                # Logged by each layer it crosses: said once.
+                if id(error) not in faults_seen:
+                    faults_seen.add(id(error))
+                    lines.append(f"{record.name} logged the fault the scenario injected: "
+                                 f"{error}.")
+            elif (error is not None and not crashed and asked is not None
                     and not isinstance(error, self.exception_module.NovaException)):
                 crashed = True
                 persisted = self.request_spec(uuids[0]).num_instances if uuids else None
