@@ -87,11 +87,13 @@ def _server_state(index: int, instance: Instance) -> ServerState:
 def _migration_state(migration: Migration, index: dict[str, int],
                      flavors: dict[int | None, Flavor]) -> MigrationState:
     old = flavors.get(migration.old_instance_type_id)
+    new = flavors.get(migration.new_instance_type_id)
     return MigrationState(type=migration.migration_type, status=migration.status,
                           source=migration.source_compute, dest=migration.dest_compute,
                           source_node=migration.source_node, dest_node=migration.dest_node,
                           server=index[migration.instance_uuid],
-                          flavor=old.name if old else None)
+                          flavor=old.name if old else None,
+                          new_flavor=new.name if new else None)
 
 
 def _allocations(placement: PlacementService, index: dict[str, int],

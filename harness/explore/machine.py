@@ -56,7 +56,8 @@ FLAVORS: tuple[dict[str, Any], ...] = (
 )
 MAX_SERVERS = 8
 # The compute faults a scenario may set: those whose effect the README documents.
-FAULTS = ("prep_resize", "live_migration_check", "pre_live_migration")
+FAULTS = ("prep_resize", "live_migration_check", "pre_live_migration", "resize_instance",
+          "finish_resize")
 GROUP_POLICIES = ("anti-affinity", "affinity")
 MAX_GROUPS = 3
 # Draws of one of several items are numbers below this (see pick).
@@ -256,12 +257,12 @@ class CloudMachine(RuleBasedStateMachine):
         server = pick(data, sorted(self.model.servers), "server")
         self._run({"action": "delete", "server": server})
 
-    @precondition(lambda self: self.session is not None
-                  and bool(self.model.with_status("ACTIVE", "SHUTOFF")))
+    @precondition(lambda self: self._has("ACTIVE", "SHUTOFF", "ERROR"))
     @rule(data=st.data())
     def stop_or_start(self, data: st.DataObject) -> None:
-        server = pick(data, self.model.with_status("ACTIVE", "SHUTOFF"), "server")
-        action = "stop" if self.model.servers[server].status == "ACTIVE" else "start"
+        """Nova stops a server in ERROR too (a failed move leaves it there)."""
+        server = self._server(data, "ACTIVE", "SHUTOFF", "ERROR")
+        action = "start" if self.model.servers[server].status == "SHUTOFF" else "stop"
         self._run({"action": action, "server": server})
 
     def _groups_with_members(self) -> list[str]:

@@ -212,7 +212,9 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
                          holds: SourceHolds | None = None) -> Allocations:
     """What placement must hold, as Nova keeps it.
 
-    Each server on a node holds exactly its flavor there. A resize, cold or
+    Each server on a node holds exactly its flavor there, but for one whose move
+    failed to finish on its destination: Nova puts the server's old flavor back
+    and leaves it holding the new one there. A resize, cold or
     live migration in progress (or waiting to be confirmed) holds, as its own
     consumer, the flavor the server had before on the source node. An
     evacuation leaves the server holding its source node too, until the source
@@ -230,7 +232,7 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
         if server.node is not None:
             expected[f"server {server.index}"] = {
                 **_resources(resources_of, holds.by_server.get(server.index)),
-                server.node: resources_of(server.flavor)}
+                server.node: resources_of(_held_flavor(server, migrations))}
     for migration in migrations:
         if (migration.type == "evacuation" or migration.status in MIGRATION_TERMINAL_STATUSES
                 or migration.server is None or migration.source_node is None
@@ -240,6 +242,17 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
             **_resources(resources_of, holds.by_move.get(migration.server)),
             migration.source_node: resources_of(migration.flavor)}
     return expected
+
+
+def _held_flavor(server: ServerState, migrations: tuple[MigrationState, ...]) -> str:
+    """The flavor ``server`` holds on its node: the new one of a move that failed to
+    finish there (its last, in error, with the server on its destination; the
+    compute's finish_resize restores the old flavor, not the allocation), else its own."""
+    last = next((m for m in reversed(migrations) if m.server == server.index), None)
+    if (last is not None and last.status == "error" and last.type != "evacuation"
+            and last.dest_node == server.node and last.new_flavor is not None):
+        return last.new_flavor
+    return server.flavor
 
 
 def _resources(resources_of: Callable[[str], dict[str, int]], held: Held | None

@@ -45,6 +45,8 @@ class MigrationState:
     # (what the migration holds in placement while it is in progress).
     server: int | None = None
     flavor: str | None = None
+    # The flavor the move takes the server to: a resize's new one, else ``flavor``.
+    new_flavor: str | None = None
 
 
 @dataclass(frozen=True)

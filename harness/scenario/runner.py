@@ -66,8 +66,9 @@ class StepRunner:
         # Every server as the previous step left it.
         self._servers: tuple[ServerState, ...] = ()
         self._last_hosts: dict[int, str] = {}
-        # migration uuid -> the flavor its server had when it began
-        self._migration_flavors: dict[str, str | None] = {}
+        # migration uuid -> the flavor its server had when it began, and the one it
+        # takes the server to
+        self._migration_flavors: dict[str, tuple[str | None, str | None]] = {}
         # Every server's persisted RequestSpec as the previous step left it.
         self._specs: dict[int, RequestSpecState] = {}
         self._stale = StaleFieldTracker()
@@ -92,7 +93,9 @@ class StepRunner:
         migrations = self.migrations()
         for migration in migrations:
             server = self._server_index(migration["instance_uuid"])
-            self._migration_flavors.setdefault(migration["uuid"], flavors_before.get(server))
+            if migration["uuid"] not in self._migration_flavors:
+                old = flavors_before.get(server)
+                self._migration_flavors[migration["uuid"]] = (old, step.flavor_after(server, old))
         result.all_migrations = tuple(self.migration_state(m) for m in reversed(migrations))
         result.allocations = self._allocations(migrations)
         result.capacities = self.cloud.capacities()
@@ -278,12 +281,13 @@ class StepRunner:
                 if m["instance_uuid"] in ours]
 
     def migration_state(self, migration: dict[str, Any]) -> MigrationState:
+        old, new = self._migration_flavors.get(migration["uuid"], (None, None))
         return MigrationState(
             type=migration["migration_type"], status=migration["status"],
             source=migration["source_compute"], dest=migration["dest_compute"],
             source_node=migration["source_node"], dest_node=migration["dest_node"],
             server=self._server_index(migration["instance_uuid"]),
-            flavor=self._migration_flavors.get(migration["uuid"]))
+            flavor=old, new_flavor=new)
 
     def _server_index(self, server_id: str) -> int:
         return self._server_ids.index(server_id)

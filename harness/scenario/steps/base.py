@@ -150,6 +150,10 @@ class Step:
         """Hosts the step's own keys name."""
         return set()
 
+    def flavor_after(self, server: int, flavor: str | None) -> str | None:
+        """The flavor a move this step begins takes ``server``, now of ``flavor``, to."""
+        return flavor
+
     def describe(self) -> str:
         raise NotImplementedError
 

@@ -34,6 +34,9 @@ class ResizeStep(ServerActionStep):
     def describe(self) -> str:
         return f"resize server {self.server} to {self.flavor}"
 
+    def flavor_after(self, server: int, flavor: str | None) -> str | None:
+        return self.flavor if server == self.server else flavor
+
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         return {"resize": {"flavorRef": runner.flavor_ids[self.flavor]}}
 

@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from harness.scenario.checks import expected_allocations
 from harness.scenario.holds import SourceHolds
 from harness.scenario.model import Expect, MigrationExpect, RequestSpecExpect, ServerExpect
 from harness.scenario.outcome import MigrationState, RequestSpecState
@@ -254,6 +255,33 @@ def test_an_evacuations_hold_on_its_source_is_followed_through_the_steps():
         "allocations of server 0: expected host1: DISK_GB=1, MEMORY_MB=512, VCPU=1; "
         "host2: DISK_GB=1, MEMORY_MB=512, VCPU=1, observed host2: DISK_GB=1, "
         "MEMORY_MB=512, VCPU=1"]
+
+
+def test_a_server_left_in_error_on_the_destination_of_its_resize_holds_the_new_flavor():
+    medium = {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 5}
+    resources = {"small": SMALL, "medium": medium}.__getitem__
+
+    def resize(status: str, **after: str) -> MigrationState:
+        return MigrationState(type="resize", status=status, source="host1", dest="host2",
+                              source_node="host1", dest_node="host2", server=0,
+                              flavor="small", new_flavor="medium", **after)
+
+    # finish_resize failed on host2: the server is there in its old flavor.
+    assert expected_allocations(resources, (server(0, "host2", "ERROR"),),
+                                (resize("error"),)) == {"server 0": {"host2": medium}}
+    # resize_instance failed on host1: the server never left it.
+    assert expected_allocations(resources, (server(0, "host1", "ERROR"),),
+                                (resize("error"),)) == {"server 0": {"host1": SMALL}}
+    # Confirmed: the server shows the new flavor itself.
+    confirmed = dataclasses.replace(server(0, "host2"), flavor="medium")
+    assert expected_allocations(resources, (confirmed,), (resize("confirmed"),)) == {
+        "server 0": {"host2": medium}}
+    # Moved on since (its last migration is another): its own flavor again.
+    later = MigrationState(type="migration", status="confirmed", source="host2", dest="host1",
+                           source_node="host2", dest_node="host1", server=0, flavor="small",
+                           new_flavor="small")
+    assert expected_allocations(resources, (server(0, "host1"),),
+                                (resize("error"), later)) == {"server 0": {"host1": SMALL}}
 
 
 def test_each_steps_state_is_followed_once_not_once_per_later_step(monkeypatch):
