@@ -20,13 +20,20 @@ import re
 import fixtures
 
 from harness.cloud.db import Database
-from harness.cloud.objects import ComputeNode, Flavor, Instance, Migration
+from harness.cloud.objects import (
+    ComputeNode,
+    Flavor,
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    Migration,
+)
 from harness.cloud.placement import PlacementService
 from harness.cloud.scheduler.utils import resources_from_flavor
 from harness.scenario import invariants
 from harness.scenario.checks import allocation_mismatches, expected_allocations
 from harness.scenario.mismatch import Mismatch
-from harness.scenario.outcome import MigrationState, ServerState
+from harness.scenario.outcome import FINISH_RESIZE_EVENT, MigrationState, ServerState
 
 # A server as the invariants name it, by its index.
 _SERVER = re.compile(r"\bserver (\d+)\b")
@@ -44,7 +51,8 @@ def audit(db: Database, placement: PlacementService) -> list[Mismatch]:
     flavors = {flavor.id: flavor for flavor in db.query(Flavor)}
     servers = tuple(_server_state(i, instance) for i, instance in enumerate(instances))
     records = [m for m in db.query(Migration) if m.instance_uuid in index]
-    migrations = tuple(_migration_state(m, index, flavors) for m in records)
+    finished = _finished_on_destination(db, records)
+    migrations = tuple(_migration_state(m, index, flavors, finished) for m in records)
     allocations = _allocations(placement, index, records)
     nodes: dict[str, set[str]] = {}
     for node in db.query(ComputeNode):
@@ -84,8 +92,24 @@ def _server_state(index: int, instance: Instance) -> ServerState:
                        flavor=instance.flavor.name, vm_state=instance.vm_state)
 
 
+def _finished_on_destination(db: Database, migrations: list[Migration]) -> set[str]:
+    """The migrations, each a server's last resize or cold migration, whose destination
+    ran finish_resize: the events of the server's last resize or migrate action."""
+    last = {m.instance_uuid: m.uuid for m in migrations
+            if m.migration_type in ("resize", "migration")}
+    finished = set()
+    for instance_uuid, migration_uuid in last.items():
+        moves = [a for a in db.query(InstanceAction, instance_uuid=instance_uuid)
+                 if a.action in ("resize", "migrate")]
+        if moves and any(event.event == FINISH_RESIZE_EVENT
+                         for event in db.query(InstanceActionEvent, action_id=moves[-1].id)):
+            finished.add(migration_uuid)
+    return finished
+
+
 def _migration_state(migration: Migration, index: dict[str, int],
-                     flavors: dict[int | None, Flavor]) -> MigrationState:
+                     flavors: dict[int | None, Flavor], finished: set[str]) -> MigrationState:
+    """``finished``: the migrations whose destination ran finish_resize."""
     old = flavors.get(migration.old_instance_type_id)
     new = flavors.get(migration.new_instance_type_id)
     return MigrationState(type=migration.migration_type, status=migration.status,
@@ -93,7 +117,8 @@ def _migration_state(migration: Migration, index: dict[str, int],
                           source_node=migration.source_node, dest_node=migration.dest_node,
                           server=index[migration.instance_uuid],
                           flavor=old.name if old else None,
-                          new_flavor=new.name if new else None)
+                          dest_flavor=new.name if new and migration.uuid in finished
+                          else None)
 
 
 def _allocations(placement: PlacementService, index: dict[str, int],

@@ -245,13 +245,14 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
 
 
 def _held_flavor(server: ServerState, migrations: tuple[MigrationState, ...]) -> str:
-    """The flavor ``server`` holds on its node: the new one of a move that failed to
-    finish there (its last, in error, with the server on its destination; the
-    compute's finish_resize restores the old flavor, not the allocation), else its own."""
+    """The flavor ``server`` holds on its node: the new one of a move that failed in
+    its destination's finish_resize (its last migration, in error; finish_resize gives
+    the server its old flavor back, not its allocation), else its own. A failure on the
+    source before (resize_instance) gives both back, even on the same host."""
     last = next((m for m in reversed(migrations) if m.server == server.index), None)
-    if (last is not None and last.status == "error" and last.type != "evacuation"
-            and last.dest_node == server.node and last.new_flavor is not None):
-        return last.new_flavor
+    if (last is not None and last.status == "error" and last.dest_flavor is not None
+            and last.dest_node == server.node):
+        return last.dest_flavor
     return server.flavor
 
 

@@ -8,6 +8,7 @@ server they belong to, so two clouds' outcomes can be compared directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,8 +46,10 @@ class MigrationState:
     # (what the migration holds in placement while it is in progress).
     server: int | None = None
     flavor: str | None = None
-    # The flavor the move takes the server to: a resize's new one, else ``flavor``.
-    new_flavor: str | None = None
+    # The flavor the move gave the server on its destination (a resize's new one,
+    # else ``flavor``), once the destination's finish_resize ran; None before or
+    # without one.
+    dest_flavor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,15 @@ class ActionState:
 
     action: str
     events: tuple[tuple[str, str | None], ...]
+
+
+# The instance action event of a destination's finish_resize (Nova's wrap_instance_event).
+FINISH_RESIZE_EVENT = "compute_finish_resize"
+
+
+def ran_finish_resize(actions: Iterable[ActionState]) -> bool:
+    """Whether a destination's finish_resize ran for one of ``actions``."""
+    return any(name == FINISH_RESIZE_EVENT for action in actions for name, _ in action.events)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from harness.scenario.outcome import (
     RequestSpecState,
     ServerState,
     StepOutcome,
+    ran_finish_resize,
 )
 from harness.scenario.stale import StaleFieldTracker
 from harness.scenario.steps.base import Step
@@ -67,7 +68,7 @@ class StepRunner:
         self._servers: tuple[ServerState, ...] = ()
         self._last_hosts: dict[int, str] = {}
         # migration uuid -> the flavor its server had when it began, and the one it
-        # takes the server to
+        # gave the server on its destination (MigrationState.dest_flavor)
         self._migration_flavors: dict[str, tuple[str | None, str | None]] = {}
         # Every server's persisted RequestSpec as the previous step left it.
         self._specs: dict[int, RequestSpecState] = {}
@@ -95,7 +96,9 @@ class StepRunner:
             server = self._server_index(migration["instance_uuid"])
             if migration["uuid"] not in self._migration_flavors:
                 old = flavors_before.get(server)
-                self._migration_flavors[migration["uuid"]] = (old, step.flavor_after(server, old))
+                self._migration_flavors[migration["uuid"]] = (
+                    old, step.flavor_after(server, old) if ran_finish_resize(result.actions)
+                    else None)
         result.all_migrations = tuple(self.migration_state(m) for m in reversed(migrations))
         result.allocations = self._allocations(migrations)
         result.capacities = self.cloud.capacities()
@@ -281,13 +284,13 @@ class StepRunner:
                 if m["instance_uuid"] in ours]
 
     def migration_state(self, migration: dict[str, Any]) -> MigrationState:
-        old, new = self._migration_flavors.get(migration["uuid"], (None, None))
+        old, dest = self._migration_flavors.get(migration["uuid"], (None, None))
         return MigrationState(
             type=migration["migration_type"], status=migration["status"],
             source=migration["source_compute"], dest=migration["dest_compute"],
             source_node=migration["source_node"], dest_node=migration["dest_node"],
             server=self._server_index(migration["instance_uuid"]),
-            flavor=old, new_flavor=new)
+            flavor=old, dest_flavor=dest)
 
     def _server_index(self, server_id: str) -> int:
         return self._server_ids.index(server_id)

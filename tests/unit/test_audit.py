@@ -10,9 +10,11 @@ import pytest
 
 from harness import test
 from harness.audit import InvariantViolation, audit
+from harness.backends.fake import FakeCloudHandle
 from harness.cloud.objects import Instance
+from harness.faults import FAULT_POINTS
 from harness.fixtures import OTHER_PROJECT, CloudFixture
-from tests.unit.cloud.helpers import boot, live_migrate, rp_uuid
+from tests.unit.cloud.helpers import allocations, boot, live_migrate, make_flavor, rp_uuid
 
 
 def _cleanup_error(cloud: CloudFixture) -> str:
@@ -26,6 +28,31 @@ def test_a_sound_cloud_cleans_up_quietly():
     cloud.setUp()
     [server] = boot(cloud, count=1)
     live_migrate(cloud, server["id"])
+    assert audit(cloud.db, cloud.placement) == []
+    cloud.cleanUp()
+
+
+@pytest.mark.parametrize("fault, on_source, vcpus", [
+    # The source fails: the server keeps its flavor there. The destination fails to
+    # finish: the server is there in ERROR, in its old flavor, holding the new one.
+    ("resize_instance", True, 1),
+    ("finish_resize", False, 2),
+])
+def test_a_resize_that_failed_leaves_the_flavor_nova_leaves(fault, on_source, vcpus):
+    cloud = CloudFixture(check_invariants=True)
+    cloud.setUp()
+    [server] = boot(cloud, count=1, flavor=make_flavor(cloud, name="one"))
+    source = server["OS-EXT-SRV-ATTR:host"]
+    destination = "host2" if source == "host1" else "host1"
+    failing = source if on_source else destination
+    FakeCloudHandle(cloud).set_fault(FAULT_POINTS[fault], failing, True)
+    cloud.admin_api.post_server_action(
+        server["id"], {"resize": {"flavorRef": make_flavor(cloud, name="two", vcpus=2)}})
+    instance = Instance.get_by_uuid(cloud.db, server["id"])
+    assert (instance.vm_state, instance.flavor.name) == ("error", "one")
+    assert instance.host == failing
+    assert {node: held["VCPU"] for node, held in allocations(cloud, server["id"]).items()} == {
+        failing: vcpus}
     assert audit(cloud.db, cloud.placement) == []
     cloud.cleanUp()
 

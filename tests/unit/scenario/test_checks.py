@@ -257,29 +257,36 @@ def test_an_evacuations_hold_on_its_source_is_followed_through_the_steps():
         "MEMORY_MB=512, VCPU=1"]
 
 
-def test_a_server_left_in_error_on_the_destination_of_its_resize_holds_the_new_flavor():
+def test_a_server_left_in_error_by_its_destinations_finish_resize_holds_the_new_flavor():
     medium = {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 5}
     resources = {"small": SMALL, "medium": medium}.__getitem__
 
-    def resize(status: str, **after: str) -> MigrationState:
-        return MigrationState(type="resize", status=status, source="host1", dest="host2",
-                              source_node="host1", dest_node="host2", server=0,
-                              flavor="small", new_flavor="medium", **after)
+    def resize(status: str, dest: str = "host2", finished: bool = True) -> MigrationState:
+        return MigrationState(type="resize", status=status, source="host1", dest=dest,
+                              source_node="host1", dest_node=dest, server=0, flavor="small",
+                              dest_flavor="medium" if finished else None)
 
     # finish_resize failed on host2: the server is there in its old flavor.
     assert expected_allocations(resources, (server(0, "host2", "ERROR"),),
                                 (resize("error"),)) == {"server 0": {"host2": medium}}
-    # resize_instance failed on host1: the server never left it.
+    # So on the same host.
     assert expected_allocations(resources, (server(0, "host1", "ERROR"),),
-                                (resize("error"),)) == {"server 0": {"host1": SMALL}}
+                                (resize("error", dest="host1"),)) == {
+        "server 0": {"host1": medium}}
+    # resize_instance failed on host1, before any finish_resize: both flavors given
+    # back, on another host or the same.
+    for dest in ("host2", "host1"):
+        assert expected_allocations(resources, (server(0, "host1", "ERROR"),),
+                                    (resize("error", dest, finished=False),)) == {
+            "server 0": {"host1": SMALL}}
     # Confirmed: the server shows the new flavor itself.
     confirmed = dataclasses.replace(server(0, "host2"), flavor="medium")
     assert expected_allocations(resources, (confirmed,), (resize("confirmed"),)) == {
         "server 0": {"host2": medium}}
-    # Moved on since (its last migration is another): its own flavor again.
-    later = MigrationState(type="migration", status="confirmed", source="host2", dest="host1",
-                           source_node="host2", dest_node="host1", server=0, flavor="small",
-                           new_flavor="small")
+    # Evacuated since (its last migration is another): its own flavor again.
+    later = MigrationState(type="evacuation", status="completed", source="host2",
+                           dest="host1", source_node="host2", dest_node="host1", server=0,
+                           flavor="small")
     assert expected_allocations(resources, (server(0, "host1"),),
                                 (resize("error"), later)) == {"server 0": {"host1": SMALL}}
 
