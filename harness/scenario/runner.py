@@ -27,7 +27,7 @@ from harness.scenario.outcome import (
     StepOutcome,
     ran_finish_resize,
 )
-from harness.scenario.stale import StaleFieldTracker
+from harness.scenario.stale import StaleFieldTracker, StaleFlavorTracker
 from harness.scenario.steps.base import Step
 from harness.scenario.why import explain_scheduling
 from harness.verdicts import SchedulingCall
@@ -73,6 +73,7 @@ class StepRunner:
         # Every server's persisted RequestSpec as the previous step left it.
         self._specs: dict[int, RequestSpecState] = {}
         self._stale = StaleFieldTracker()
+        self._stale_flavors = StaleFlavorTracker()
         # What has been read since the cloud last changed (see ``changed``), and
         # whether it was at rest then.
         self._reads: dict[tuple[str, ...], Any] = {}
@@ -111,6 +112,10 @@ class StepRunner:
         result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
             step.index, step.describe_outcome(result), specs_before, self._specs,
             [s.index for s in result.servers] if failed else []),
+            *self._stale_flavors.observe(
+                step.index, step.describe_outcome(result),
+                [s.index for s in result.servers] if result.scheduling else [],
+                result.all_servers, self._specs),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
             *self.groups.explain_lost_group(result),
             *step.explain(result), *explain_scheduling(result),

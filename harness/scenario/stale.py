@@ -1,5 +1,6 @@
 """Per-request RequestSpec fields found persisted: which step left them behind, and
-which later move read them back.
+which later move read them back; and a RequestSpec whose flavor is not its server's,
+which a later move claims.
 
 Nova keeps ``ignore_hosts``, ``requested_destination`` and ``retry`` in a
 RequestSpec for one request only and never writes them (Nova 34 clears them on
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scenario.outcome import RequestSpecState
+from harness.scenario.outcome import RequestSpecState, ServerState
 
 # The field, and the bug of the family in which it leaked.
 PER_REQUEST_FIELDS = {"ignore_hosts": "1669054", "requested_destination": "1797580",
@@ -69,6 +70,46 @@ class StaleFieldTracker:
             f"persisted by step {origin.step + 1} ({origin.described}): a value meant for "
             f"that request only, steering this one (bug #{PER_REQUEST_FIELDS[field]})."
             for field, origin in found)
+
+
+@dataclass(frozen=True)
+class StaleFlavor:
+    step: int          # 0-based index of the step after which it was first seen
+    described: str
+    spec_flavor: str
+    server_flavor: str
+
+
+class StaleFlavorTracker:
+    """A RequestSpec left with a flavor that is not its server's: Nova 34's conductor
+    saves a resize's new flavor once its scheduler has answered, and a resize that
+    fails after that leaves the server in its old one. A later move's scheduler claims
+    the RequestSpec's flavor for the server: placement holds more, or less, than it."""
+
+    def __init__(self) -> None:
+        self.found: dict[int, StaleFlavor] = {}
+
+    def observe(self, step_index: int, described: str, scheduled: list[int],
+                servers: tuple[ServerState, ...],
+                specs: dict[int, RequestSpecState]) -> list[str]:
+        """Explanations for one step: the servers in ``scheduled`` (those its
+        scheduler placed) whose RequestSpec an earlier step left stale. Then notes
+        whose RequestSpec is stale after this step."""
+        lines = [
+            f"Server {index}'s RequestSpec has flavor {stale.spec_flavor}, left by step "
+            f"{stale.step + 1} ({stale.described}) while the server stayed "
+            f"{stale.server_flavor}: this step's scheduler claimed {stale.spec_flavor} for "
+            "it. Nova 34 does the same (examples/failed_resize_leaves_its_flavor): a stale "
+            "RequestSpec of the family, in Nova."
+            for index, stale in self.found.items() if index in scheduled]
+        for server in servers:
+            spec = specs.get(server.index)
+            if spec is None or spec.flavor == server.flavor:
+                self.found.pop(server.index, None)
+            elif server.index not in self.found:
+                self.found[server.index] = StaleFlavor(step_index, described, spec.flavor,
+                                                       server.flavor)
+        return lines
 
 
 def _show(value: object) -> str:

@@ -1,6 +1,7 @@
 """The runner: error classes from tracebacks, and what it records on the fake cloud."""
 
 import traceback
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from harness.scenario.errors import exception_class
 from harness.scenario.loader import load_scenario
 from harness.scenario.runner import StepRunner, run_scenario
 from tests.unit.scenario.builders import HEADER, MOVES, SCENARIO, SMALL, write
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def formatted(exc: BaseException) -> str:
@@ -557,3 +560,15 @@ def test_the_members_anti_affinity_counted_are_named_with_where_they_really_are(
     assert [outcome.steps[i].servers[0].host for i in (5, 7)] == ["host2", "host1"]
     assert counted(5) == {"host1": ("server 0",), "host3": ("server 0 (now on host1)",)}
     assert counted(7) == {"host2": ("server 2",), "host3": ("server 0 (deleted)",)}
+
+
+def test_an_evacuation_that_claims_a_failed_resizes_flavor_says_which_step_left_it():
+    example = ROOT / "examples" / "failed_resize_leaves_its_flavor.toml"
+    outcome = run_scenario(load_scenario(example), FakeCloudBackend(), "fixed")
+    *_, resize, _, evacuation = outcome.steps
+    assert not any("RequestSpec has flavor" in line for line in resize.explanation)
+    assert [line for line in evacuation.explanation if "RequestSpec has flavor" in line] == [
+        "Server 0's RequestSpec has flavor medium, left by step 5 (resize server 0 to "
+        "medium) while the server stayed small: this step's scheduler claimed medium for "
+        "it. Nova 34 does the same (examples/failed_resize_leaves_its_flavor): a stale "
+        "RequestSpec of the family, in Nova."]

@@ -2,11 +2,12 @@
 move read it back."""
 
 from harness.scenario.outcome import RequestSpecState
-from harness.scenario.stale import StaleFieldTracker
+from harness.scenario.stale import StaleFieldTracker, StaleFlavorTracker
+from tests.unit.scenario.builders import server
 
 
 def spec(**fields) -> RequestSpecState:
-    return RequestSpecState(num_instances=1, flavor="small", **fields)
+    return RequestSpecState(**{"num_instances": 1, "flavor": "small", **fields})
 
 
 def test_a_persisted_per_request_field_is_reported_once_with_its_bug():
@@ -40,3 +41,28 @@ def test_a_field_cleared_again_is_forgotten():
     tracker.observe(1, "resize", {0: spec()}, {0: spec(retry=("host2",))}, [])
     tracker.observe(2, "migrate", {0: spec(retry=("host2",))}, {0: spec()}, [])
     assert tracker.observe(3, "live-migrate", {0: spec()}, {0: spec()}, [0]) == []
+
+
+def test_a_move_that_claims_a_stale_flavor_says_which_step_left_it():
+    tracker = StaleFlavorTracker()
+    small = (server(0, "host1"),)
+    assert tracker.observe(0, "create", [], small, {0: spec()}) == []
+    # The resize failed after its scheduler answered: the server stays small.
+    assert tracker.observe(2, "resize server 0 to medium", [0], small,
+                           {0: spec(flavor="medium")}) == []
+    # A step that scheduled no server of it, or another server, is not explained by it.
+    assert tracker.observe(3, "stop server 0", [], small, {0: spec(flavor="medium")}) == []
+    assert tracker.observe(4, "evacuate server 1", [1], small,
+                           {0: spec(flavor="medium")}) == []
+    [line] = tracker.observe(5, "evacuate server 0", [0], small, {0: spec(flavor="medium")})
+    assert line.startswith("Server 0's RequestSpec has flavor medium, left by step 3 (resize "
+                           "server 0 to medium) while the server stayed small: this step's "
+                           "scheduler claimed medium for it.")
+
+
+def test_a_flavor_put_back_in_the_request_spec_is_forgotten():
+    tracker = StaleFlavorTracker()
+    small = (server(0, "host1"),)
+    tracker.observe(2, "resize server 0 to medium", [0], small, {0: spec(flavor="medium")})
+    tracker.observe(3, "resize server 0 to small", [0], small, {0: spec()})
+    assert tracker.observe(4, "live-migrate server 0", [0], small, {0: spec()}) == []
