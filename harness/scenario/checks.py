@@ -245,14 +245,15 @@ def expected_allocations(resources_of: Callable[[str], dict[str, int]],
 
 
 def _held_flavor(server: ServerState, migrations: tuple[MigrationState, ...]) -> str:
-    """The flavor ``server`` holds on its node: the new one of a move that failed in
-    its destination's finish_resize (its last migration, in error; finish_resize gives
-    the server its old flavor back, not its allocation), else its own. A failure on the
-    source before (resize_instance) gives both back, even on the same host."""
-    last = next((m for m in reversed(migrations) if m.server == server.index), None)
-    if (last is not None and last.status == "error" and last.dest_flavor is not None
-            and last.dest_node == server.node):
-        return last.dest_flavor
+    """The flavor ``server`` holds on its node: the new one if the last move to that
+    node failed in the destination's finish_resize (which gives the server its old
+    flavor back, not its allocation), else its own. A failure on the source before
+    (resize_instance) gives both back, even on the same host; a later move that failed
+    elsewhere leaves the server holding what it held."""
+    arrival = next((m for m in reversed(migrations)
+                    if m.server == server.index and m.dest_node == server.node), None)
+    if arrival is not None and arrival.status == "error" and arrival.dest_flavor is not None:
+        return arrival.dest_flavor
     return server.flavor
 
 

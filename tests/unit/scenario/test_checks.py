@@ -283,12 +283,19 @@ def test_a_server_left_in_error_by_its_destinations_finish_resize_holds_the_new_
     confirmed = dataclasses.replace(server(0, "host2"), flavor="medium")
     assert expected_allocations(resources, (confirmed,), (resize("confirmed"),)) == {
         "server 0": {"host2": medium}}
-    # Evacuated since (its last migration is another): its own flavor again.
-    later = MigrationState(type="evacuation", status="completed", source="host2",
-                           dest="host1", source_node="host2", dest_node="host1", server=0,
-                           flavor="small")
+    # Evacuated since: its own flavor again (Nova claims the RequestSpec's, which a
+    # failed resize leaves new: the invariant flags that, and "why" says so).
+    def evacuation(status: str, dest: str) -> MigrationState:
+        return MigrationState(type="evacuation", status=status, source="host2", dest=dest,
+                              source_node="host2", dest_node=dest, server=0, flavor="small")
+
     assert expected_allocations(resources, (server(0, "host1"),),
-                                (resize("error"), later)) == {"server 0": {"host1": SMALL}}
+                                (resize("error"), evacuation("completed", "host1"))) == {
+        "server 0": {"host1": SMALL}}
+    # An evacuation that failed on its destination leaves it holding what it held.
+    assert expected_allocations(resources, (server(0, "host2", "ERROR"),),
+                                (resize("error"), evacuation("error", "host3"))) == {
+        "server 0": {"host2": medium}}
 
 
 def test_each_steps_state_is_followed_once_not_once_per_later_step(monkeypatch):
