@@ -109,13 +109,13 @@ class StepRunner:
         specs_before, self._specs = self._specs, {
             i: self.cloud.request_spec(server_id) for i, server_id in self._made()}
         failed = result.error_class is not None or (result.api_status or 0) >= 400
+        described = step.describe_outcome(result)
+        acted_on = [s.index for s in result.servers]
         result.explanation = (*self.cloud.explain_since(mark), *self._stale.observe(
-            step.index, step.describe_outcome(result), specs_before, self._specs,
-            [s.index for s in result.servers] if failed else []),
-            *self._stale_flavors.observe(
-                step.index, step.describe_outcome(result),
-                [s.index for s in result.servers] if result.scheduling else [],
-                result.all_servers, self._specs),
+            step.index, described, specs_before, self._specs, acted_on if failed else []),
+            *self._stale_flavors.observe(step.index, described,
+                                         acted_on if result.scheduling else [],
+                                         result.all_servers, self._specs),
             *self.groups.explain(result.all_servers, {s.index for s in result.servers}),
             *self.groups.explain_lost_group(result),
             *step.explain(result), *explain_scheduling(result),

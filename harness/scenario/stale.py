@@ -73,10 +73,9 @@ class StaleFieldTracker:
 
 
 @dataclass(frozen=True)
-class StaleFlavor:
-    step: int          # 0-based index of the step after which it was first seen
-    described: str
-    spec_flavor: str
+class StaleFlavor(Origin):
+    """``value``: the RequestSpec's flavor."""
+
     server_flavor: str
 
 
@@ -96,9 +95,9 @@ class StaleFlavorTracker:
         scheduler placed) whose RequestSpec an earlier step left stale. Then notes
         whose RequestSpec is stale after this step."""
         lines = [
-            f"Server {index}'s RequestSpec has flavor {stale.spec_flavor}, left by step "
+            f"Server {index}'s RequestSpec has flavor {stale.value}, left by step "
             f"{stale.step + 1} ({stale.described}) while the server stayed "
-            f"{stale.server_flavor}: this step's scheduler claimed {stale.spec_flavor} for "
+            f"{stale.server_flavor}: this step's scheduler claimed {stale.value} for "
             "it. Nova 34 does the same (examples/failed_resize_leaves_its_flavor): a stale "
             "RequestSpec of the family, in Nova."
             for index, stale in self.found.items() if index in scheduled]
