@@ -38,6 +38,7 @@ from harness.explore.findings import Findings, Found
 from harness.explore.oracles import CRASH, Violation, check_step
 from harness.explore.progress import Stats
 from harness.explore.session import RawStep, Session, StepCrashed
+from harness.scenario.steps.base import at_least
 
 # Host sizes: Nova's defaults (a plain name), a small host that holds one "large"
 # server, and a large one that weighs far better than the others.
@@ -58,6 +59,22 @@ MAX_SERVERS = 8
 # The compute faults a scenario may set: those whose effect the README documents.
 FAULTS = ("prep_resize", "live_migration_check", "pre_live_migration", "resize_instance",
           "finish_resize")
+# The older microversions a move is drawn at (one move in four; the others take the
+# newest). Each is the last of a range where the API takes the move differently.
+# Live migration: force allowed (2.30 to 2.67), answered only once the conductor's
+# checks end (until 2.33), a named host always forced (until 2.29), disk_over_commit
+# (until 2.24). Cold migration: the host not read (until 2.55). Evacuation: force
+# allowed and the server left running (2.29 to 2.67), a named host always forced
+# (until 2.28), onSharedStorage (until 2.13). Unshelve: a host refused (2.77 to 2.90)
+# or not read (until 2.76).
+OLDER_MICROVERSIONS: dict[str, tuple[str, ...]] = {
+    "live-migrate": ("2.67", "2.33", "2.29", "2.24"),
+    "migrate": ("2.55",),
+    "evacuate": ("2.67", "2.28", "2.13"),
+    "unshelve": ("2.90", "2.76"),
+}
+# The first microversion whose body takes "force" (the last is 2.67).
+FORCE_FROM: dict[str, tuple[int, int]] = {"live-migrate": (2, 30), "evacuate": (2, 29)}
 GROUP_POLICIES = ("anti-affinity", "affinity")
 MAX_GROUPS = 3
 # Draws of one of several items are numbers below this (see pick).
@@ -281,13 +298,13 @@ class CloudMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def live_migrate(self, data: st.DataObject) -> None:
         server = self._server(data, "ACTIVE")
-        self._move("live-migrate", server, self._host(data, self._others(server)))
+        self._move(data, "live-migrate", server, self._host(data, self._others(server)))
 
     @precondition(lambda self: self._has("ACTIVE", "SHUTOFF"))
     @rule(data=st.data())
     def migrate(self, data: st.DataObject) -> None:
         server = self._server(data, "ACTIVE", "SHUTOFF")
-        self._move("migrate", server, self._host(data, self._others(server)))
+        self._move(data, "migrate", server, self._host(data, self._others(server)))
 
     @precondition(lambda self: self._has("ACTIVE", "SHUTOFF") and len(self.model.flavors) > 1)
     @rule(data=st.data())
@@ -319,7 +336,7 @@ class CloudMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def unshelve(self, data: st.DataObject) -> None:
         server = self._server(data, "SHELVED_OFFLOADED")
-        self._move("unshelve", server, self._host(data, list(self.model.hosts)))
+        self._move(data, "unshelve", server, self._host(data, list(self.model.hosts)))
 
     @precondition(lambda self: self._has("ACTIVE", "SHUTOFF", "ERROR"))
     @rule(data=st.data())
@@ -334,12 +351,24 @@ class CloudMachine(RuleBasedStateMachine):
         if source not in self.model.down:
             self._run({"action": "set-service", "host": source, "forced_down": True})
         others = [h for h in self._others(server) if h not in self.model.down]
-        self._move("evacuate", server, self._host(data, others))
+        self._move(data, "evacuate", server, self._host(data, others))
 
-    def _move(self, action: str, server: int, host: str | None) -> None:
+    def _move(self, data: st.DataObject, action: str, server: int, host: str | None
+              ) -> None:
+        """The move at the newest microversion (what shrinking goes to) or, one time in
+        four, at an older one; a named host forced where that microversion lets it be."""
+        older = pick(data, OLDER_MICROVERSIONS[action], "older microversion")
+        microversion = older if data.draw(st.integers(0, 3), label="older") == 3 else None
+        force = data.draw(st.booleans(), label="force")
         raw: RawStep = {"action": action, "server": server}
         if host is not None:
             raw["host"] = host
+            if (force and action in FORCE_FROM and microversion is not None
+                    and at_least(microversion, FORCE_FROM[action])
+                    and not at_least(microversion, (2, 68))):
+                raw["force"] = True
+        if microversion is not None:
+            raw["microversion"] = microversion
         self._run(raw)
 
     # Services

@@ -1,5 +1,5 @@
-"""The pieces of harness.explore that need no search: the twin of a scenario, the
-TOML the writer emits, and the model a session keeps."""
+"""The pieces of harness.explore: the twin of a scenario, the TOML the writer emits,
+the model a session keeps, the oracles on single steps, and what the machine draws."""
 
 import sys
 from pathlib import Path
@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from harness.backends.fake import FakeCloudBackend
+from harness.explore.machine import OLDER_MICROVERSIONS
 from harness.explore.oracles import PER_REQUEST_FIELD, check_step
+from harness.explore.search import ExploreOptions, explore
 from harness.explore.session import CreateRecord, Session
 from harness.explore.twin import make_twin
 from harness.explore.writer import _literal, _value
+from harness.parallel import Backends
 from harness.scenario.loader import load_data
 
 if sys.version_info >= (3, 11):
@@ -128,3 +131,62 @@ def test_a_persisted_per_request_field_is_a_violation_with_the_expectation_to_wr
     assert violation.oracle == PER_REQUEST_FIELD
     assert violation.step == 1
     assert violation.expect == {"request_spec": {"ignore_hosts": []}}
+
+
+def test_a_host_the_microversion_does_not_read_is_not_held_to_by_the_named_host_oracle():
+    # Before 2.56 a cold migration's host is not read: the scheduler picks another.
+    session = Session(HEADER, FakeCloudBackend(), "fixed")
+    try:
+        session.run({"action": "create", "flavor": "small"})
+        source = session.model.servers[0].host
+        named = next(h for h in ("host1", "host2", "host3") if h != source)
+        session.run({"action": "set-service", "host": named, "disabled": True})
+        result = session.run({"action": "migrate", "server": 0, "host": named,
+                              "microversion": "2.55"})
+        violation = check_step(session, result)
+    finally:
+        session.close()
+    assert result.api_status == 202
+    assert result.servers[0].host not in (source, named)
+    assert violation is None
+    assert result.step.describe() == f"cold-migrate server 0 to {named} (not read at 2.55)"
+
+
+def test_nova_s_500_for_a_live_migration_refused_late_before_2_34_is_not_a_violation():
+    # Forced (a host before 2.30), so no filter saw the group: the destination refused.
+    session = Session(HEADER, FakeCloudBackend(), "fixed")
+    try:
+        session.run({"action": "create-server-group", "name": "g", "policy": "affinity"})
+        session.run({"action": "create", "flavor": "small", "count": 2, "group": "g"})
+        source = session.model.servers[0].host
+        other = next(h for h in ("host1", "host2", "host3") if h != source)
+        result = session.run({"action": "live-migrate", "server": 0, "host": other,
+                              "microversion": "2.29"})
+        violation = check_step(session, result)
+    finally:
+        session.close()
+    assert (result.api_status, result.error_class) == (500, "GroupAffinityViolation")
+    assert violation is None
+
+
+def test_moves_are_drawn_at_older_microversions_and_forced_only_where_they_may_be(
+        monkeypatch):
+    ran: list[dict] = []
+    real_run = Session.run
+
+    def recording_run(self, raw):
+        ran.append(dict(raw))
+        return real_run(self, raw)
+
+    monkeypatch.setattr(Session, "run", recording_run)
+    explore(ExploreOptions(seed=2, examples=40, shrink=False), Backends(None), progress=None)
+
+    moves = [raw for raw in ran if raw["action"] in OLDER_MICROVERSIONS]
+    older = [raw for raw in moves if "microversion" in raw]
+    # One move in four, each at one of its action's older microversions.
+    assert 0.1 < len(older) / len(moves) < 0.4
+    assert all(raw["microversion"] in OLDER_MICROVERSIONS[raw["action"]] for raw in older)
+    assert {raw["action"] for raw in older} >= {"live-migrate", "migrate", "evacuate"}
+    forced = [raw for raw in moves if raw.get("force")]
+    assert forced
+    assert all("host" in raw and raw["microversion"] in ("2.67", "2.33") for raw in forced)

@@ -305,10 +305,16 @@ class MoveStep(ServerActionStep):
         """Whether the host is forced (the scheduler bypassed)."""
         return False
 
+    def reads_host(self) -> bool:
+        """Whether the API reads a named host at the step's microversion (some older
+        ones ignore it)."""
+        return True
+
     def explain(self, result: StepOutcome) -> list[str]:
         target = result.refs.get("@target")
         landed = result.servers[0].host if result.servers else None
-        if (target is None or self.forced() or result.error_class is not None
+        if (target is None or self.forced() or not self.reads_host()
+                or result.error_class is not None
                 or (result.api_status or 0) >= 400 or landed in (None, target)):
             return []
         return [f"The step asked for {target} but the server went to {landed}: the "
@@ -319,7 +325,11 @@ class MoveStep(ServerActionStep):
 
     def describe(self) -> str:
         target = f"to {self.host}" if self.host else "(scheduler picks the host)"
-        return f"{self.VERB} server {self.server} {target}{' forced' if self.forced() else ''}"
+        if self.forced():
+            target += " forced"
+        elif self.host and not self.reads_host():
+            target += f" (not read at {self.microversion})"
+        return f"{self.VERB} server {self.server} {target}"
 
 
 def host_matches(ref: str | tuple[str, ...], host: str | None,

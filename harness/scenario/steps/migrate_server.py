@@ -56,5 +56,8 @@ class MigrateStep(MoveStep):
     VERB: ClassVar[str] = "cold-migrate"
     INSTANCE_ACTION: ClassVar[str] = "migrate"
 
+    def reads_host(self) -> bool:
+        return at_least(self.microversion, (2, 56))
+
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         return {"migrate": {"host": target} if target else None}

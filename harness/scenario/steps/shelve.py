@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.scenario.model import NO_HOST
-from harness.scenario.steps.base import MoveStep, ServerActionStep
+from harness.scenario.steps.base import MoveStep, ServerActionStep, at_least
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
@@ -62,6 +62,10 @@ class UnshelveStep(MoveStep):
         if self.availability_zone is not None:
             text += f" in zone {self.availability_zone}"
         return text
+
+    def reads_host(self) -> bool:
+        """From 2.77 (2.77 to 2.90 refuse it)."""
+        return at_least(self.microversion, (2, 77))
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {}
