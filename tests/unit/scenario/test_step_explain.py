@@ -48,3 +48,11 @@ def test_a_move_without_a_target_explains_nothing():
     outcome = step_outcome(migrate(None), servers=(server(host="host3"),),
                            refs={"@target": None})
     assert migrate(None).explain(outcome) == []
+
+
+def test_a_move_whose_microversion_does_not_read_the_host_explains_nothing():
+    # Before 2.56 Nova does not read a cold migration's host: landing away is no loss.
+    old = dataclasses.replace(migrate(), microversion="2.55")
+    outcome = step_outcome(old, servers=(server(host="host3"),), refs={"@target": "host2"})
+    assert old.explain(outcome) == []
+    assert old.describe() == "cold-migrate server 0 to host2 (not read at 2.55)"
