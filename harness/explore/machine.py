@@ -38,7 +38,8 @@ from harness.explore.findings import Findings, Found
 from harness.explore.oracles import CRASH, Violation, check_step
 from harness.explore.progress import Stats
 from harness.explore.session import RawStep, Session, StepCrashed
-from harness.scenario.steps.base import at_least
+from harness.scenario.steps import STEP_TYPES
+from harness.scenario.steps.base import ForceableMoveStep
 
 # Host sizes: Nova's defaults (a plain name), a small host that holds one "large"
 # server, and a large one that weighs far better than the others.
@@ -73,8 +74,6 @@ OLDER_MICROVERSIONS: dict[str, tuple[str, ...]] = {
     "evacuate": ("2.67", "2.28", "2.13"),
     "unshelve": ("2.90", "2.76"),
 }
-# The first microversion whose body takes "force" (the last is 2.67).
-FORCE_FROM: dict[str, tuple[int, int]] = {"live-migrate": (2, 30), "evacuate": (2, 29)}
 GROUP_POLICIES = ("anti-affinity", "affinity")
 MAX_GROUPS = 3
 # Draws of one of several items are numbers below this (see pick).
@@ -363,9 +362,10 @@ class CloudMachine(RuleBasedStateMachine):
         raw: RawStep = {"action": action, "server": server}
         if host is not None:
             raw["host"] = host
-            if (force and action in FORCE_FROM and microversion is not None
-                    and at_least(microversion, FORCE_FROM[action])
-                    and not at_least(microversion, (2, 68))):
+            step_type = STEP_TYPES[action]
+            if (force and microversion is not None
+                    and issubclass(step_type, ForceableMoveStep)
+                    and step_type.takes_force(microversion)):
                 raw["force"] = True
         if microversion is not None:
             raw["microversion"] = microversion

@@ -36,6 +36,7 @@ from harness.explore.session import Session
 from harness.scenario.checks import UNSETTLED, what_always_holds
 from harness.scenario.outcome import StepOutcome
 from harness.scenario.stale import persisted_fields
+from harness.scenario.steps import LiveMigrateStep
 from harness.scenario.steps.base import MoveStep, at_least
 
 INVARIANT = "invariant"
@@ -157,7 +158,7 @@ def _refused_late_before_2_34(result: StepOutcome) -> bool:
     that GroupAffinityViolation for an unexpected error and raises MigrationError, which
     the API answers with a 500 (server_groups/forced_live_migration_refused_before_2_34)."""
     step = result.step
-    return (step.ACTION == "live-migrate" and not at_least(step.microversion, (2, 34))
+    return (isinstance(step, LiveMigrateStep) and not at_least(step.microversion, (2, 34))
             and result.error_class == "GroupAffinityViolation")
 
 

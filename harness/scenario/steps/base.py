@@ -332,6 +332,35 @@ class MoveStep(ServerActionStep):
         return f"{self.VERB} server {self.server} {target}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class ForceableMoveStep(MoveStep):
+    """A move whose named host may be forced: always before FORCE_FROM, with "force"
+    from it to 2.67, never from 2.68."""
+
+    FORCE_FROM: ClassVar[tuple[int, int]]
+
+    force: bool = False
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        schema = super().json_schema()
+        since = "{}.{}".format(*cls.FORCE_FROM)
+        schema["properties"]["force"] = {
+            "description": f"bypass the scheduler for the host ({since} to 2.67); "
+                           f"before {since} a host is always forced",
+            "type": "boolean"}
+        return schema
+
+    @classmethod
+    def takes_force(cls, microversion: str | None) -> bool:
+        """Whether the request body takes "force" at ``microversion``."""
+        return at_least(microversion, cls.FORCE_FROM) and not at_least(microversion, (2, 68))
+
+    def forced(self) -> bool:
+        return self.force or (self.host is not None
+                              and not at_least(self.microversion, self.FORCE_FROM))
+
+
 def host_matches(ref: str | tuple[str, ...], host: str | None,
                  refs: dict[str, str | None]) -> bool:
     """Whether an expectation's host (a name, a reference or "none"; "!" and one of

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.scenario.steps.base import MoveStep, at_least
+from harness.scenario.steps.base import ForceableMoveStep, at_least
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvacuateStep(MoveStep):
+class EvacuateStep(ForceableMoveStep):
     """Without a host (or with one not forced) the conductor asks the scheduler, with
     the source ignored; a forced host bypasses it. From 2.95 the server ends stopped."""
 
@@ -20,17 +20,7 @@ class EvacuateStep(MoveStep):
     VERB: ClassVar[str] = "evacuate"
     INSTANCE_ACTION: ClassVar[str] = "evacuate"
     SUCCESS_STATUS: ClassVar[int | None] = 200
-    PROPERTIES: ClassVar[dict[str, Any]] = {
-        "force": {"description": "bypass the scheduler for the host (2.29 to 2.67); "
-                                 "before 2.29 a host is always forced",
-                  "type": "boolean"},
-    }
-
-    force: bool = False
-
-    def forced(self) -> bool:
-        return self.force or (self.host is not None and not at_least(self.microversion,
-                                                                     (2, 29)))
+    FORCE_FROM: ClassVar[tuple[int, int]] = (2, 29)
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         """As each microversion takes it: onSharedStorage until 2.13 (the fake driver's

@@ -6,31 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.scenario.steps.base import MoveStep, at_least
+from harness.scenario.steps.base import ForceableMoveStep, MoveStep, at_least
 
 if TYPE_CHECKING:
     from harness.scenario.runner import StepRunner
 
 
 @dataclass(frozen=True, kw_only=True)
-class LiveMigrateStep(MoveStep):
+class LiveMigrateStep(ForceableMoveStep):
     ACTION: ClassVar[str] = "live-migrate"
     VERB: ClassVar[str] = "live-migrate"
     INSTANCE_ACTION: ClassVar[str] = "live-migration"
+    FORCE_FROM: ClassVar[tuple[int, int]] = (2, 30)
     PROPERTIES: ClassVar[dict[str, Any]] = {
         "block_migration": {"description": 'default: "auto" from 2.25, false before',
                             "enum": [True, False, "auto"]},
-        "force": {"description": "bypass the scheduler for the host (2.30 to 2.67); "
-                                 "before 2.30 a host is always forced",
-                  "type": "boolean"},
     }
 
     block_migration: bool | str | None = None
-    force: bool = False
-
-    def forced(self) -> bool:
-        return self.force or (self.host is not None and not at_least(self.microversion,
-                                                                     (2, 30)))
 
     def body(self, runner: StepRunner, target: str | None) -> dict[str, Any]:
         """As each microversion takes it: disk_over_commit until 2.24, "auto" from 2.25."""
