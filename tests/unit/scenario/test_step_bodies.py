@@ -51,3 +51,24 @@ def test_evacuate_sends_on_shared_storage_before_2_14(microversion, body):
                                                   ("2.28", True)])
 def test_an_evacuation_host_is_forced_before_2_29(microversion, forced):
     assert evacuate(microversion, host="host2").forced() is forced
+
+
+@pytest.mark.parametrize("step_type, microversion, takes, forced", [
+    (LiveMigrateStep, "2.29", False, True),
+    (LiveMigrateStep, "2.30", True, False),
+    (LiveMigrateStep, "2.67", True, False),
+    (LiveMigrateStep, "2.68", False, False),
+    (LiveMigrateStep, None, False, False),
+    (EvacuateStep, "2.28", False, True),
+    (EvacuateStep, "2.29", True, False),
+    (EvacuateStep, "2.67", True, False),
+    (EvacuateStep, "2.68", False, False),
+])
+def test_where_force_is_taken_and_where_a_named_host_is_forced_without_it(
+        step_type, microversion, takes, forced):
+    step = step_type(index=1, expect=Expect(), server=0, microversion=microversion,
+                     host="host2")
+    assert step_type.takes_force(microversion) is takes
+    assert step.forced() is forced
+    assert step_type(index=1, expect=Expect(), server=0, microversion=microversion).forced() \
+        is False
