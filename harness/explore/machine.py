@@ -19,7 +19,7 @@ Draws are made for shrinking: every choice is drawn whether it is used or not, a
 as a number rather than from a list that depends on the steps before (``pick``),
 so an example keeps its meaning when shrinking deletes steps or lowers a number;
 and the first value of each is the plain case (no host named, no group, no forced
-host, the first flavor, the default host size, two hosts).
+host, the newest microversion, the first flavor, the default host size, two hosts).
 """
 
 from __future__ import annotations
