@@ -54,7 +54,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     print(f"{stats.examples} example(s), {stats.steps} steps, {len(stats.sequences)} distinct "
           f"step sequences, {len(stats.paths)} distinct paths, in {stats.seconds:.1f} s; "
           f"{len(result.found)} finding(s)" + (" (time budget spent)" if result.timed_out
-                                               else ""))
+                                               else "") + stats.reference_note())
     if result.compared is not None:
         compared, ties = result.compared
         print(f"{compared} scenario run(s) compared with Nova; {ties} not, their outcome "

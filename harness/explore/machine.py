@@ -37,6 +37,7 @@ from harness.backends.base import Backend
 from harness.explore.findings import Findings, Found
 from harness.explore.oracles import CRASH, Violation, check_step
 from harness.explore.progress import Stats
+from harness.explore.reference import Reference
 from harness.explore.session import RawStep, Session, StepCrashed
 from harness.scenario.steps import STEP_TYPES
 from harness.scenario.steps.base import ForceableMoveStep
@@ -139,6 +140,8 @@ class Explorer:
     # Whether the oracles judge the steps as they run here: not when the cloud here
     # only drives the machine and another judges (the nova backend).
     judge: bool = True
+    # The reference code, when another is explored: what it shows too is not reported.
+    reference: Reference | None = None
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -204,14 +207,25 @@ class CloudMachine(RuleBasedStateMachine):
         violation = check_step(self.session, result)
         for oracle in self.explorer.per_step:
             violation = violation or oracle(self.session)
-        if violation is not None:
-            self._found(violation)
+        if violation is None:
+            return
+        reference = self.explorer.reference
+        if reference is not None:
+            # The example ends here either way. Its cloud is closed first: a bug put
+            # back stays in the code while the cloud it was put back for is open.
+            self.session.close()
+            if reference.shows(self.session, violation):
+                # Not the explored code's: counted, and the example set aside unshrunk.
+                self.explorer.stats.on_reference(violation.oracle)
+                self.done = True
+                reject()
+        self._found(violation)
 
     def _found(self, violation: Violation) -> None:
         assert self.session is not None
         self.done = True
-        header = {k: v for k, v in self.session.data.items() if k != "steps"}
-        found = Found(violation, header, tuple(self.session.steps[:violation.step + 1]))
+        found = Found(violation, self.session.header,
+                      tuple(self.session.steps[:violation.step + 1]))
         self.explorer.stats.found(violation.oracle)
         raise self.explorer.findings.record(found)
 

@@ -41,6 +41,8 @@ class Stats:
         # oracle first failed: (examples run, seconds).
         self.failures: Counter[str] = Counter()
         self.first_found: dict[str, tuple[int, float]] = {}
+        # Failing examples per oracle that the reference code fails the same way.
+        self.reference_own: Counter[str] = Counter()
 
     @property
     def seconds(self) -> float:
@@ -66,8 +68,18 @@ class Stats:
         self.failures[oracle] += 1
         self.first_found.setdefault(oracle, (self.examples, self.seconds))
 
+    def on_reference(self, oracle: str) -> None:
+        self.reference_own[oracle] += 1
+
     def line(self) -> str:
         found = ", ".join(f"{oracle} x{n}" for oracle, n in self.failures.items()) or "none"
         return (f"{self.examples} examples, {self.steps} steps, {len(self.sequences)} "
                 f"distinct step sequences, {len(self.paths)} distinct paths, "
-                f"{self.seconds:.1f} s; failing: {found}")
+                f"{self.seconds:.1f} s; failing: {found}{self.reference_note()}")
+
+    def reference_note(self) -> str:
+        """What the reference code failed the same way, if anything (not findings)."""
+        if not self.reference_own:
+            return ""
+        own = ", ".join(f"{oracle} x{n}" for oracle, n in self.reference_own.items())
+        return f"; failing on the reference code too, so not reported: {own}"

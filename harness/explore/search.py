@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -25,7 +25,7 @@ from harness.explore import DEFAULT_EXAMPLES, DEFAULT_STEPS
 from harness.explore.findings import Finding, Findings, Found
 from harness.explore.machine import CloudMachine, Explorer, OutOfTime
 from harness.explore.progress import Stats
-from harness.explore.session import Session
+from harness.explore.reference import Reference
 from harness.parallel import Backends
 
 
@@ -80,13 +80,15 @@ def explore(options: ExploreOptions, backends: Backends,
         driver, options.scheduler, findings, stats,
         deadline=(time.monotonic() + options.max_seconds) if options.max_seconds else None,
         faults=options.faults, judge=not on_nova)
+    if not on_nova and (options.inject is not None or options.scheduler != DEFAULT_SCHEDULER):
+        explorer.reference = Reference(Backends(None).get("fake"), DEFAULT_SCHEDULER)
     worker = None
     if on_nova:
         from harness.explore.worker import NovaWorker
 
         worker = NovaWorker(options.inject)
         explorer.after.append(
-            lambda session: worker.judge(_header(session), session.steps, options.scheduler))
+            lambda session: worker.judge(session.header, session.steps, options.scheduler))
     else:
         explorer.per_step.append(
             lambda session: compare_alone(session, driver, options.scheduler, last_only=True))
@@ -135,10 +137,6 @@ def explore(options: ExploreOptions, backends: Backends,
         # the others recorded on the way are not shrunk, and not what was asked for.
         result.found = [min(result.found, key=lambda found: found.size)]
     return result
-
-
-def _header(session: Session) -> dict[str, Any]:
-    return {k: v for k, v in session.data.items() if k != "steps"}
 
 
 def _during(exc: BaseException | None, kind: type[BaseException]) -> bool:

@@ -126,6 +126,11 @@ class Session:
         """The scenario so far, as a file would hold it."""
         return self.loader.data
 
+    @property
+    def header(self) -> dict[str, Any]:
+        """The scenario's tables but its steps: [scenario] and [cloud]."""
+        return {k: v for k, v in self.loader.data.items() if k != "steps"}
+
     def run(self, raw: RawStep) -> StepOutcome:
         """Validate, build and run one step; a ScenarioError for an invalid one (the
         explorer's own bug: it only draws valid steps)."""

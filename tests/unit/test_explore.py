@@ -8,10 +8,11 @@ import pytest
 
 from harness.backends.fake import FakeCloudBackend
 from harness.explore.machine import OLDER_MICROVERSIONS
-from harness.explore.oracles import PER_REQUEST_FIELD, check_step
+from harness.explore.oracles import CREATED_ALONE, INVARIANT, PER_REQUEST_FIELD, check_step
+from harness.explore.reference import Reference
 from harness.explore.search import ExploreOptions, explore
 from harness.explore.session import CreateRecord, Session
-from harness.explore.twin import make_twin
+from harness.explore.twin import compare_alone, make_twin
 from harness.explore.writer import _literal, _value
 from harness.parallel import Backends
 from harness.scenario.loader import load_data
@@ -24,6 +25,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 CLOUD = {"hosts": ["host1", "host2", "host3"],
          "flavors": [{"name": "small", "vcpus": 1, "memory_mb": 512, "disk_gb": 1}]}
 HEADER = {"scenario": {"title": "generated"}, "cloud": CLOUD}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_twin_creates_a_batch_alone_in_the_same_order_and_maps_the_move():
@@ -190,3 +192,34 @@ def test_moves_are_drawn_at_older_microversions_and_forced_only_where_they_may_b
     forced = [raw for raw in moves if raw.get("force")]
     assert forced
     assert all("host" in raw and raw["microversion"] in ("2.67", "2.33") for raw in forced)
+
+
+def test_the_reference_shows_its_own_violation_and_not_one_a_bug_put_back_causes():
+    # Its own: Nova 34's stale flavor, on the fixed code (the example's steps).
+    example = tomllib.loads((ROOT / "examples" / "failed_resize_leaves_its_flavor.toml")
+                            .read_text())
+    fixed = Session({"scenario": example["scenario"], "cloud": example["cloud"]},
+                    FakeCloudBackend(), "fixed")
+    try:
+        for raw in example["steps"]:
+            result = fixed.run({k: v for k, v in raw.items() if k != "expect"})
+        own = check_step(fixed, result)
+    finally:
+        fixed.close()
+    reference = Reference(FakeCloudBackend(), "fixed")
+    assert own is not None and own.oracle == INVARIANT
+    assert reference.shows(fixed, own)
+
+    # A bug's: the Pike scheduler's NoValidHost for one of two created together. The
+    # session is closed first, as the machine does: the bug stays put back while its
+    # cloud is open, and the reference would show it too.
+    pike = FakeCloudBackend(inject="pike-16.0.0")
+    buggy = Session(HEADER, pike, "fixed")
+    try:
+        buggy.run({"action": "create", "flavor": "small", "count": 2})
+        buggy.run({"action": "migrate", "server": 0})
+        caused = compare_alone(buggy, pike, "fixed", last_only=True)
+    finally:
+        buggy.close()
+    assert caused is not None and caused.oracle == CREATED_ALONE
+    assert not reference.shows(buggy, caused)
