@@ -207,19 +207,25 @@ class CloudMachine(RuleBasedStateMachine):
         violation = check_step(self.session, result)
         for oracle in self.explorer.per_step:
             violation = violation or oracle(self.session)
-        if violation is None:
-            return
+        if violation is not None:
+            self._set_aside_if_the_reference_s(violation)
+            self._found(violation)
+
+    def _set_aside_if_the_reference_s(self, violation: Violation) -> None:
+        """End the example, unreported, if the reference code breaks the same oracle on
+        the same steps (harness.explore.reference): the violation is not the explored
+        code's."""
         reference = self.explorer.reference
-        if reference is not None:
-            # The example ends here either way. Its cloud is closed first: a bug put
-            # back stays in the code while the cloud it was put back for is open.
-            self.session.close()
-            if reference.shows(self.session, violation):
-                # Not the explored code's: counted, and the example set aside unshrunk.
-                self.explorer.stats.on_reference(violation.oracle)
-                self.done = True
-                reject()
-        self._found(violation)
+        if reference is None:
+            return
+        assert self.session is not None
+        # The example ends here either way. Its cloud is closed first: a bug put back
+        # stays in the code while the cloud it was put back for is open.
+        self.session.close()
+        if reference.shows(self.session, violation):
+            self.explorer.stats.on_reference(violation.oracle)
+            self.done = True
+            reject()
 
     def _found(self, violation: Violation) -> None:
         assert self.session is not None
