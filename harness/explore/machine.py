@@ -208,10 +208,10 @@ class CloudMachine(RuleBasedStateMachine):
         for oracle in self.explorer.per_step:
             violation = violation or oracle(self.session)
         if violation is not None:
-            self._set_aside_if_the_reference_s(violation)
+            self._set_aside_if_the_reference_breaks_it(violation)
             self._found(violation)
 
-    def _set_aside_if_the_reference_s(self, violation: Violation) -> None:
+    def _set_aside_if_the_reference_breaks_it(self, violation: Violation) -> None:
         """End the example, unreported, if the reference code breaks the same oracle on
         the same steps (harness.explore.reference): the violation is not the explored
         code's."""
