@@ -97,18 +97,6 @@ def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_a_move(tmp_path
     assert out.count(": FAIL; on the fixed scheduler on the fake cloud: PASS") == len(written)
 
 
-def test_what_the_reference_code_shows_too_is_counted_and_the_search_goes_on(tmp_path):
-    # Seed 1 meets Nova 34's own stale flavor (the invariant, examples/
-    # failed_resize_leaves_its_flavor) twice before bug 1561357 shows: reported, the
-    # first would end a --first search without the bug.
-    code, out, _ = run_cli("explore", "--inject", "bug-1561357", "--seed", "1", "--first",
-                           "--no-shrink", "--out", str(tmp_path))
-
-    assert code == 1, out
-    assert "failing on the reference code too, so not reported: invariant x2" in out
-    assert [p.name for p in tmp_path.iterdir()] == ["bug-1561357-same-as-created-alone.toml"]
-
-
 def test_the_fixed_code_explored_shows_nothing(tmp_path):
     # Without faults: with them, explore finds what Nova 34 does too (README.md,
     # Exploring), which is a finding, not a false positive of an oracle.

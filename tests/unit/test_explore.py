@@ -5,10 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis.errors import UnsatisfiedAssumption
 
 from harness.backends.fake import FakeCloudBackend
-from harness.explore.machine import OLDER_MICROVERSIONS
+from harness.explore.findings import Findings
+from harness.explore.machine import OLDER_MICROVERSIONS, CloudMachine, Explorer
 from harness.explore.oracles import CREATED_ALONE, INVARIANT, PER_REQUEST_FIELD, check_step
+from harness.explore.progress import Stats
 from harness.explore.reference import Reference
 from harness.explore.search import ExploreOptions, explore
 from harness.explore.session import CreateRecord, Session
@@ -194,32 +197,61 @@ def test_moves_are_drawn_at_older_microversions_and_forced_only_where_they_may_b
     assert all("host" in raw and raw["microversion"] in ("2.67", "2.33") for raw in forced)
 
 
-def test_the_reference_shows_its_own_violation_and_not_one_a_bug_put_back_causes():
-    # Its own: Nova 34's stale flavor, on the fixed code (the example's steps).
+def stale_flavor_on(backend):
+    """The example's steps (Nova 34's stale flavor), run; the session and what its last
+    step broke."""
     example = tomllib.loads((ROOT / "examples" / "failed_resize_leaves_its_flavor.toml")
                             .read_text())
-    fixed = Session({"scenario": example["scenario"], "cloud": example["cloud"]},
-                    FakeCloudBackend(), "fixed")
-    try:
-        for raw in example["steps"]:
-            result = fixed.run({k: v for k, v in raw.items() if k != "expect"})
-        own = check_step(fixed, result)
-    finally:
-        fixed.close()
-    reference = Reference(FakeCloudBackend(), "fixed")
-    assert own is not None and own.oracle == INVARIANT
-    assert reference.shows(fixed, own)
+    session = Session({"scenario": example["scenario"], "cloud": example["cloud"]},
+                      backend, "fixed")
+    for raw in example["steps"]:
+        result = session.run({k: v for k, v in raw.items() if k != "expect"})
+    return session, check_step(session, result)
 
-    # A bug's: the Pike scheduler's NoValidHost for one of two created together. The
-    # session is closed first, as the machine does: the bug stays put back while its
-    # cloud is open, and the reference would show it too.
+
+def pike_on(backend):
+    """One of two servers created together, cold-migrated: the Pike scheduler's
+    NoValidHost, which the twin of lone servers does not meet."""
+    session = Session(HEADER, backend, "fixed")
+    session.run({"action": "create", "flavor": "small", "count": 2})
+    session.run({"action": "migrate", "server": 0})
+    return session, compare_alone(session, backend, "fixed", last_only=True)
+
+
+def test_the_reference_shows_its_own_violation_and_not_one_a_bug_put_back_causes():
+    reference = Reference(FakeCloudBackend(), "fixed")
+    own_session, own = stale_flavor_on(FakeCloudBackend())
+    own_session.close()
     pike = FakeCloudBackend(inject="pike-16.0.0")
-    buggy = Session(HEADER, pike, "fixed")
-    try:
-        buggy.run({"action": "create", "flavor": "small", "count": 2})
-        buggy.run({"action": "migrate", "server": 0})
-        caused = compare_alone(buggy, pike, "fixed", last_only=True)
-    finally:
-        buggy.close()
+    bug_session, caused = pike_on(pike)
+    bug_session.close()
+
+    assert own is not None and own.oracle == INVARIANT
+    assert reference.shows(own_session, own)
     assert caused is not None and caused.oracle == CREATED_ALONE
-    assert not reference.shows(buggy, caused)
+    assert not reference.shows(bug_session, caused)
+
+
+# The machine's rules run inside hypothesis's search, where reject() ends an example;
+# called here directly, it still raises, with a deprecation warning.
+@pytest.mark.filterwarnings("ignore:Using `reject` outside a property-based test")
+def test_the_explorer_sets_aside_what_the_reference_breaks_and_reports_the_rest():
+    # With a bug put back, as explore runs it: the example's cloud still open. The bug
+    # stays put back while it is: the explorer closes it before the reference replays.
+    pike = FakeCloudBackend(inject="pike-16.0.0")
+    explorer = Explorer(pike, "fixed", Findings(), Stats(),
+                        reference=Reference(FakeCloudBackend(), "fixed"))
+    machine = CloudMachine(explorer)
+
+    machine.session, own = stale_flavor_on(pike)
+    with pytest.raises(UnsatisfiedAssumption):
+        machine._set_aside_if_the_reference_breaks_it(own)
+    assert machine.done
+    assert explorer.stats.reference_note() == (
+        "; failing on the reference code too, so not reported: invariant x1")
+
+    machine.session, caused = pike_on(pike)
+    machine.done = False
+    machine._set_aside_if_the_reference_breaks_it(caused)
+    assert not machine.done
+    assert explorer.stats.reference_own == {INVARIANT: 1}
