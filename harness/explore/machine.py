@@ -383,8 +383,7 @@ class CloudMachine(RuleBasedStateMachine):
         if host is not None:
             raw["host"] = host
             step_type = STEP_TYPES[action]
-            if (force and microversion is not None
-                    and issubclass(step_type, ForceableMoveStep)
+            if (force and issubclass(step_type, ForceableMoveStep)
                     and step_type.takes_force(microversion)):
                 raw["force"] = True
         if microversion is not None:
