@@ -18,7 +18,7 @@ from harness.cli import EXIT_FAILED, EXIT_OK, UsageError
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER, SchedulerLoadError, load_scheduler
 from harness.explore import DEFAULT_STEPS
 from harness.explore.oracles import SAME_ON_NOVA
-from harness.explore.writer import Setup, Written, write_found
+from harness.explore.writer import Setup, Written, hypothesis_release, write_found
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
 from harness.scenario.checks import Verdict
@@ -41,7 +41,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         _prepared(backends, "nova")
     label = _label(args.backend, args.scheduler, args.inject)
     print(f"Exploring on {label}: up to {args.examples} examples of up to {args.steps} "
-          f"steps, seed {seed}" + (", each also run on Nova" if args.diff else "")
+          f"steps, seed {seed} (hypothesis {hypothesis_release()})"
+          + (", each also run on Nova" if args.diff else "")
           + (f", for at most {args.max_seconds:g} s" if args.max_seconds else ""),
           file=sys.stderr, flush=True)
     options = ExploreOptions(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,12 @@ class Written:
     def catches(self) -> bool:
         return not self.on_found.passed and (self.on_reference is None
                                               or self.on_reference.passed)
+
+
+def hypothesis_release() -> str:
+    """What a seed replays with: another release of hypothesis draws other examples from
+    the same seed."""
+    return version("hypothesis")
 
 
 def write_found(found: Found, directory: Path, name: str, explored: Setup,
@@ -173,7 +180,7 @@ def _toml(found: Found, steps: list[dict[str, Any]], comments: list[str], comman
         f"Found by `{command}`: the oracle {violation.oracle}, broken at step "
         f"{violation.step + 1}.", violation.what, *violation.details, "", verdict])
     lines = [
-        f"# Found by {command}",
+        f"# Found by {command} (hypothesis {hypothesis_release()})",
         f"# {violation.oracle}: {_one_line(violation.what)}",
         "",
         "[scenario]",

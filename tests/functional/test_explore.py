@@ -4,13 +4,15 @@ code, explored, shows nothing.
 
 Deterministic: fixed seeds, no example database, and searches that stop at their
 first failing example (``first``), which the search reaches in a number of
-examples that depends on the seed alone. A seed per bug keeps the file fast: each
+examples that depends on the seed and hypothesis's release alone (tox pins it:
+constraints/test.txt). A seed per bug keeps the file fast: each
 is found within the command's default budget (500 examples) whatever the seed (seeds 1
 to 8 were tried: README.md, "Finding new cases"; the slowest took 319 runs of an
 example), and these seeds find it in at most 65.
 """
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -20,11 +22,17 @@ from harness.backends.fake import FakeCloudBackend
 from harness.cli import main
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER
 from harness.explore.search import ExploreOptions, explore
-from harness.explore.writer import Setup, write_found
+from harness.explore.writer import Setup, hypothesis_release, write_found
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
 from harness.scenario.loader import load_scenario
 
+ROOT = Path(__file__).resolve().parents[2]
+SEEDED_WITH = re.search(r"^hypothesis==(\S+)$", (ROOT / "constraints" / "test.txt").read_text(),
+                        re.MULTILINE)[1]
+# Said when a seeded search fails: another release draws other examples.
+SEED_NOTE = (f"the seeds here were chosen with hypothesis {SEEDED_WITH} (constraints/test.txt); "
+             f"this is hypothesis {hypothesis_release()}")
 SEEDS = {"pike-16.0.0": 7, "bug-1561357": 3, "bug-1781710": 7, "bug-1669054": 7,
          "bug-1815153": 1, "bug-1797580": 2, "bug-1890244": 4}
 # The oracle each bug breaks first with that seed.
@@ -55,7 +63,7 @@ def test_explore_finds_each_known_bug_and_writes_a_scenario_that_catches_it(bug,
                      Backends(bug), progress=None)
 
     # Found at all is found within the default budget: the search was given it.
-    assert [f.violation.oracle for f in result.found] == [ORACLES[bug]]
+    assert [f.violation.oracle for f in result.found] == [ORACLES[bug]], SEED_NOTE
     written = write_found(
         result.found[0], tmp_path, bug, Setup(FakeCloudBackend(bug), DEFAULT_SCHEDULER, bug),
         Setup(FakeCloudBackend(), DEFAULT_SCHEDULER, "fixed"), command="test",
@@ -74,8 +82,10 @@ def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_a_move(tmp_path
     code, out, err = run_cli("explore", "--inject", "pike-16.0.0", "--seed", "5", "--steps",
                              "5", "--first", "--out", str(tmp_path))
 
-    assert code == 1, out + err
+    assert code == 1, f"{SEED_NOTE}\n{out}{err}"
     assert "Exploring on the fixed scheduler on the fake cloud + pike-16.0.0" in err
+    # What the seed replays with.
+    assert f"seed 5 (hypothesis {hypothesis_release()})" in err
     written = sorted(tmp_path.iterdir())
     assert written
     for path in written:
@@ -83,6 +93,9 @@ def test_the_command_shrinks_what_it_finds_to_a_multi_create_and_a_move(tmp_path
         assert f"FOUND {oracle}: " in out
         assert f"wrote {path}" in out
         assert f"python -m harness run {path} --inject pike-16.0.0" in out
+        assert path.read_text().startswith(
+            "# Found by python -m harness explore --inject pike-16.0.0 --examples 500 --seed 5 "
+            f"--steps 5 --first (hypothesis {hypothesis_release()})\n")
         assert run_cli("list", str(path))[0] == 0
         assert run_cli("run", str(path), "--inject", "pike-16.0.0")[0] == 1
         assert run_cli("run", str(path))[0] == 0
@@ -111,8 +124,7 @@ def test_the_fixed_code_explored_shows_nothing(tmp_path):
 def test_what_explore_found_in_nova_34_is_pinned_by_an_example():
     # A failed resize leaves the new flavor in the RequestSpec; an evacuation claims it.
     # The example expects what Nova 34 does (SAME on Nova), so it passes until a fix.
-    example = Path(__file__).resolve().parents[2] / "examples" / \
-        "failed_resize_leaves_its_flavor.toml"
+    example = ROOT / "examples" / "failed_resize_leaves_its_flavor.toml"
     code, out, _ = run_cli("run", str(example))
     assert code == 0, out
 
