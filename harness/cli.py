@@ -240,9 +240,26 @@ def check_scheduler(backend: str, scheduler: str) -> None:
         raise UsageError(f"--scheduler: {exc}") from exc
 
 
+def check_can_write(path: Path, option: str, *, directory: bool) -> None:
+    """Before a run that may take an hour, that what it writes at the end can be
+    written: ``path`` (a directory, or a file) or the directories to be made for it."""
+    if path.is_dir() != directory and path.exists():
+        raise UsageError(f"{option} {path}: "
+                         + ("not a directory" if directory else "a directory"))
+    existing = path if directory else path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option} {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write in {existing}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     scheduler = args.scheduler
     check_scheduler(args.backend, scheduler)
+    if args.junit_xml:
+        check_can_write(args.junit_xml, "--junit-xml", directory=False)
     scenarios = load_all(args.paths)
     backends = Backends(args.inject)
     backend = _prepared(backends, args.backend)
@@ -264,7 +281,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     report.finish(verdicts)
     if args.junit_xml:
-        write_junit(args.junit_xml, verdicts, backend.name, label)
+        try:
+            write_junit(args.junit_xml, verdicts, backend.name, label)
+        except OSError as exc:
+            print(f"error: --junit-xml {args.junit_xml}: not written ({exc}); the results "
+                  "are above", file=sys.stderr)
+            return EXIT_USAGE
     return EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED
 
 

@@ -14,11 +14,18 @@ import shlex
 import sys
 
 from harness.backends.base import Backend, BackendUnavailable
-from harness.cli import EXIT_FAILED, EXIT_OK, UsageError
+from harness.cli import EXIT_FAILED, EXIT_OK, UsageError, check_can_write
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER, SchedulerLoadError, load_scheduler
 from harness.explore import DEFAULT_STEPS
+from harness.explore.findings import Found
 from harness.explore.oracles import SAME_ON_NOVA
-from harness.explore.writer import Setup, Written, hypothesis_release, write_found
+from harness.explore.writer import (
+    NotWritten,
+    Setup,
+    Written,
+    hypothesis_release,
+    write_found,
+)
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
 from harness.scenario.checks import Verdict
@@ -77,20 +84,31 @@ def cmd_explore(args: argparse.Namespace) -> int:
                             _label("nova", DEFAULT_SCHEDULER, args.inject)))
         else:
             setups = (explored, reference)
-        written = write_found(
-            found, args.out, f"{_name(args.scheduler, args.inject)}-{found.violation.oracle}",
-            *setups, command=_command(args, seed), bugs=_bugs(args.scheduler, args.inject))
+        try:
+            written = write_found(
+                found, args.out,
+                f"{_name(args.scheduler, args.inject)}-{found.violation.oracle}",
+                *setups, command=_command(args, seed), bugs=_bugs(args.scheduler, args.inject))
+        except NotWritten as exc:
+            _report_found(found)
+            print(f"  {exc}; the scenario found, to keep:\n{exc.text}", end="")
+            continue
         _report(written, args)
     return EXIT_FAILED if result.found else EXIT_OK
+
+
+def _report_found(found: Found) -> None:
+    violation = found.violation
+    print(f"FOUND {violation.oracle}: step {violation.step + 1} of "
+          f"{len(found.steps)}: {violation.what}")
+    for line in violation.details[:4]:
+        print(f"  {line}")
 
 
 def _report(written: Written, args: argparse.Namespace) -> None:
     """What was found, where it was written, how it ran, and how to run it again."""
     violation = written.found.violation
-    print(f"FOUND {violation.oracle}: step {violation.step + 1} of "
-          f"{len(written.found.steps)}: {violation.what}")
-    for line in violation.details[:4]:
-        print(f"  {line}")
+    _report_found(written.found)
     print(f"  wrote {written.path}")
     verdicts = [f"on {written.found_on}: {_verdict(written.on_found)}"]
     if written.on_reference is not None:
@@ -123,6 +141,7 @@ def _check(args: argparse.Namespace) -> None:
         load_scheduler(args.scheduler)
     except SchedulerLoadError as exc:
         raise UsageError(f"--scheduler: {exc}") from exc
+    check_can_write(args.out, "--out", directory=True)
 
 
 def _prepared(backends: Backends, name: str) -> Backend:

@@ -67,6 +67,15 @@ class Written:
                                               or self.on_reference.passed)
 
 
+class NotWritten(Exception):
+    """A finding that could not be written: its text, so that it is not lost."""
+
+    def __init__(self, path: Path, text: str, error: OSError) -> None:
+        super().__init__(f"could not write {path}: {error}")
+        self.path = path
+        self.text = text
+
+
 def hypothesis_release() -> str:
     """What a seed replays with: another release of hypothesis draws other examples from
     the same seed."""
@@ -92,9 +101,19 @@ def write_found(found: Found, directory: Path, name: str, explored: Setup,
         comments.append(f"step {i + 1}: " + (result.step.describe_outcome(result)
                                              if result is not None else raw["action"]))
     text = _toml(found, steps, comments, command, explored, reference, bugs)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = _free(directory, name)
-    path.write_text(text, encoding="utf-8")
+    path = directory / f"{name}.toml"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = _free(directory, name)
+        with path.open("x", encoding="utf-8") as file:
+            try:
+                file.write(text)
+            except OSError:
+                # A file cut short (a full disk) would load as another scenario.
+                path.unlink()
+                raise
+    except OSError as exc:
+        raise NotWritten(path, text, exc) from exc
     scenario = load_scenario(path)
     on_found = check(run_scenario(scenario, explored.backend, explored.scheduler))
     on_reference = (check(run_scenario(scenario, reference.backend, reference.scheduler))

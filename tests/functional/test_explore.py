@@ -148,6 +148,64 @@ def test_a_bad_command_line_is_a_usage_error_and_explores_nothing(argv, message,
     assert not tmp_path.exists() or not list(tmp_path.iterdir())
 
 
+def test_an_out_that_cannot_hold_files_is_refused_before_the_search(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for out, message in ((a_file, f"--out {a_file}: not a directory"),
+                         (a_file / "sub", f"--out {a_file / 'sub'}: {a_file} is not a "
+                                          "directory")):
+        code, _, err = run_cli("explore", "--inject", "pike-16.0.0", "--seed", "7", "--first",
+                               "--no-shrink", "--out", str(out))
+        assert code == 2
+        assert f"error: {message}" in err
+        assert "Exploring" not in err
+
+
+class FullDisk:
+    """A file on a full disk: it opens, and writing to it fails."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.unlinked = False
+
+    def open(self, mode: str, encoding: str):
+        def no_space(text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+        file = self.path.open(mode, encoding=encoding)
+        file.write = no_space
+        return file
+
+    def unlink(self) -> None:
+        self.path.unlink()
+        self.unlinked = True
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def test_a_finding_that_cannot_be_written_is_printed_whole_and_no_part_is_left(
+        tmp_path, monkeypatch):
+    full = FullDisk(tmp_path / "found.toml")
+    monkeypatch.setattr("harness.explore.writer._free", lambda directory, name: full)
+
+    code, out, _ = run_cli("explore", "--inject", "pike-16.0.0", "--seed", "7", "--first",
+                           "--no-shrink", "--out", str(tmp_path))
+
+    assert code == 1
+    assert "FOUND same-as-created-alone: step 2 of 2" in out
+    assert f"could not write {full}: [Errno 28] No space left on device" in out
+    # The scenario, whole: it runs as written.
+    text = out.split("the scenario found, to keep:\n", 1)[1]
+    assert text.startswith("# Found by python -m harness explore --inject pike-16.0.0")
+    kept = tmp_path / "kept" / "found.toml"
+    kept.parent.mkdir()
+    kept.write_text(text)
+    assert run_cli("run", str(kept), "--inject", "pike-16.0.0")[0] == 1
+    assert run_cli("run", str(kept))[0] == 0
+    assert full.unlinked and not full.path.exists()
+
+
 @pytest.mark.parametrize("argv", [["--examples", "0"], ["--inject", "bug-0"],
                                   ["--max-seconds", "-1"]])
 def test_bad_numbers_and_unknown_bugs_are_refused_by_the_parser(argv):

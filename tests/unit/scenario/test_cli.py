@@ -154,6 +154,34 @@ def test_junit_xml_is_written_for_a_passing_run(tmp_path, capsys):
     assert 'tests="1" failures="0"' in (tmp_path / "r" / "j.xml").read_text()
 
 
+def test_a_junit_xml_path_nothing_can_be_written_to_is_refused_before_the_run(
+        tmp_path, capsys):
+    path = write(tmp_path / "scenarios" / "case.toml", MOVES)
+    a_file = write(tmp_path / "a-file", "")
+    for junit, message in ((tmp_path, f"--junit-xml {tmp_path}: a directory"),
+                           (a_file / "j.xml", f"--junit-xml {a_file / 'j.xml'}: {a_file} is "
+                                              "not a directory")):
+        code, out, err = run(capsys, "run", str(path), "--junit-xml", str(junit))
+        assert code == 2
+        assert f"error: {message}" in err
+        assert_nothing_ran(out, err)
+
+
+def test_a_junit_file_not_written_after_the_run_says_so_after_the_results(
+        tmp_path, capsys, monkeypatch):
+    path = write(tmp_path / "scenarios" / "case.toml", MOVES)
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("harness.cli.write_junit", disk_full)
+    code, out, err = run(capsys, "run", str(path), "--junit-xml", str(tmp_path / "j.xml"))
+    assert code == 2
+    assert out.splitlines()[-1] == "1 scenario(s): 1 passed, 0 failed"
+    assert err == (f"error: --junit-xml {tmp_path / 'j.xml'}: not written ([Errno 28] No "
+                   "space left on device); the results are above\n")
+
+
 # Command line syntax
 
 
