@@ -38,6 +38,8 @@ from harness.scenario.report import HumanReport, explain_text, write_junit
 from harness.scenario.runner import run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Stopped by Ctrl-C, as a shell reports a command SIGINT ended (128 + 2).
+EXIT_INTERRUPTED = 130
 # The scheduler to run when --scheduler is not given, as tox passes it to the gate.
 SCHEDULER_ENV = "HARNESS_SCHEDULER"
 DEFAULT_SCENARIOS = Path("scenarios")
@@ -279,6 +281,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}; {len(verdicts)} of {len(scenarios)} scenario(s) were run",
               file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        # The summary of what ran; no JUnit file, which would read as a whole run.
+        report.finish(verdicts)
+        print(f"interrupted: {len(verdicts)} of {len(scenarios)} scenario(s) were run",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     report.finish(verdicts)
     if args.junit_xml:
         try:
@@ -327,15 +335,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     injected = f" + {args.inject}" if args.inject else ""
     print(f"Comparing {len(scenarios)} scenario(s): fake cloud{injected} vs installed "
           f"Nova{injected}", flush=True)
-    differing = not_applicable = 0
+    differing = not_applicable = compared = 0
     try:
         for left, right, other_ties in in_order(_compare_task, scenarios, backends,
                                                 args.jobs or _cpus()):
             differing += _report_comparison(left.scenario, left, right, other_ties)
             not_applicable += right.not_applicable is not None
+            compared += 1
     except WorkerDied as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"interrupted: {compared} of {len(scenarios)} scenario(s) were compared, "
+              f"{differing} different", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing - not_applicable} the "
           f"same on both, {differing} different"
           + (f", {not_applicable} not applicable on this Nova" if not_applicable else ""))
@@ -428,3 +441,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -12,6 +12,7 @@ handed; every scenario still gets a fresh cloud.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -92,6 +93,9 @@ def in_order(task: Task[T, R], items: Sequence[T], backends: Backends,
 
 def _start_worker(inject: str | None) -> None:
     global _worker_backends
+    # Ctrl-C reaches every process of the terminal's group: the command stops its
+    # workers itself, and each finishes the scenario it runs (its cloud undone).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_backends = Backends(inject)
 
 

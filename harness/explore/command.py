@@ -14,7 +14,7 @@ import shlex
 import sys
 
 from harness.backends.base import Backend, BackendUnavailable
-from harness.cli import EXIT_FAILED, EXIT_OK, UsageError, check_can_write
+from harness.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_can_write
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER, SchedulerLoadError, load_scheduler
 from harness.explore import DEFAULT_STEPS
 from harness.explore.findings import Found
@@ -61,8 +61,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     stats = result.stats
     print(f"{stats.examples} example(s), {stats.steps} steps, {len(stats.sequences)} distinct "
           f"step sequences, {len(stats.paths)} distinct paths, in {stats.seconds:.1f} s; "
-          f"{len(result.found)} finding(s)" + (" (time budget spent)" if result.timed_out
-                                               else "") + stats.reference_note())
+          f"{len(result.found)} finding(s)"
+          + (" (time budget spent)" if result.timed_out else "")
+          + (" (interrupted)" if result.interrupted else "") + stats.reference_note())
     if result.compared is not None:
         compared, ties = result.compared
         print(f"{compared} scenario run(s) compared with Nova; {ties} not, their outcome "
@@ -94,6 +95,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
             print(f"  {exc}; the scenario found, to keep:\n{exc.text}", end="")
             continue
         _report(written, args)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if result.found else EXIT_OK
 
 

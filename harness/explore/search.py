@@ -55,6 +55,8 @@ class ExploreResult:
     found: list[Found]
     stats: Stats
     timed_out: bool = False
+    # Stopped by Ctrl-C: what was found by then is still written.
+    interrupted: bool = False
     # Set when hypothesis saw an example fail and then pass (nondeterminism).
     flaky: str | None = None
     # With --diff: how many scenarios were compared with Nova, and how many were not,
@@ -113,6 +115,8 @@ def explore(options: ExploreOptions, backends: Backends,
             phases=(Phase.explicit, Phase.generate, *([Phase.shrink] if options.shrink else []))))
     except OutOfTime:
         result.timed_out = True
+    except KeyboardInterrupt:
+        result.interrupted = True
     except Flaky as exc:
         # Cut short in an example that hypothesis had run further before, hypothesis
         # finds the data it drew inconsistent while the OutOfTime goes by.

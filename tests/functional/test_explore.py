@@ -22,6 +22,7 @@ from harness.backends.fake import FakeCloudBackend
 from harness.cli import main
 from harness.cloud.scheduler.drivers import DEFAULT_SCHEDULER
 from harness.explore.search import ExploreOptions, explore
+from harness.explore.session import Session
 from harness.explore.writer import Setup, hypothesis_release, write_found
 from harness.inject import KNOWN_BUGS
 from harness.parallel import Backends
@@ -204,6 +205,28 @@ def test_a_finding_that_cannot_be_written_is_printed_whole_and_no_part_is_left(
     assert run_cli("run", str(kept), "--inject", "pike-16.0.0")[0] == 1
     assert run_cli("run", str(kept))[0] == 0
     assert full.unlinked and not full.path.exists()
+
+
+def test_an_interrupted_search_writes_what_it_had_found(tmp_path, monkeypatch):
+    # Ctrl-C while the first finding is shrunk (seed 7 finds it at the fourth example).
+    real_run, runs = Session.run, []
+
+    def interrupted_later(self, raw):
+        runs.append(raw)
+        if len(runs) == 200:
+            raise KeyboardInterrupt
+        return real_run(self, raw)
+
+    monkeypatch.setattr(Session, "run", interrupted_later)
+    code, out, _ = run_cli("explore", "--inject", "pike-16.0.0", "--seed", "7", "--first",
+                           "--out", str(tmp_path))
+    monkeypatch.undo()
+
+    assert code == 130, f"{SEED_NOTE}\n{out}"
+    assert "1 finding(s) (interrupted)" in out
+    [written] = tmp_path.iterdir()
+    assert run_cli("run", str(written), "--inject", "pike-16.0.0")[0] == 1
+    assert run_cli("run", str(written))[0] == 0
 
 
 @pytest.mark.parametrize("argv", [["--examples", "0"], ["--inject", "bug-0"],

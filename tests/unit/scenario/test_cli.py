@@ -2,11 +2,14 @@
 
 import os
 import re
+import signal
 import sys
 import threading
+import time
 
 import pytest
 
+from harness import cli
 from harness.cli import main
 from harness.parallel import in_order
 from tests.unit.scenario.builders import EXPECTS_BUG, HEADER, MOVES, line_of, write
@@ -300,6 +303,60 @@ def test_a_worker_that_dies_is_reported_not_waited_for(fake_only):
 
     with pytest.raises(WorkerDied, match="run again with -j 1"):
         list(in_order(_dies_in_a_worker, [0, 1, 2], Backends(), jobs=2, fake_only=fake_only))
+
+
+def _ran_in_a_worker(backends: object, item: tuple[str, int]) -> int:
+    record, number = item
+    with open(record, "a") as file:
+        file.write(f"{number}\n")
+    time.sleep(0.05)
+    return number
+
+
+@pytest.mark.parametrize("fake_only", [False, True], ids=["fresh", "copies"])
+def test_work_stopped_early_leaves_what_had_not_started_unrun(tmp_path, fake_only):
+    # As after Ctrl-C, or a caller that stops reading: the pool is not drained.
+    from harness.parallel import Backends, in_order
+
+    record = tmp_path / "ran"
+    results = in_order(_ran_in_a_worker, [(str(record), n) for n in range(40)], Backends(),
+                       jobs=2, fake_only=fake_only)
+    assert next(results) == 0
+    results.close()
+    assert len(record.read_text().split()) < 10
+
+
+def _interrupted_in_a_worker(backends: object, item: int) -> int:
+    os.kill(os.getpid(), signal.SIGINT)
+    return item
+
+
+@pytest.mark.parametrize("fake_only", [False, True], ids=["fresh", "copies"])
+def test_ctrl_c_leaves_each_worker_to_finish_its_scenario(fake_only):
+    # Ctrl-C reaches the workers too; the command alone decides what stops.
+    from harness.parallel import Backends, in_order
+
+    assert list(in_order(_interrupted_in_a_worker, [0, 1, 2], Backends(), jobs=2,
+                         fake_only=fake_only)) == [0, 1, 2]
+
+
+def test_an_interrupted_run_sums_up_what_ran_and_writes_no_junit_file(
+        tmp_path, capsys, monkeypatch):
+    paths = [write(tmp_path / "scenarios" / f"{n}.toml", MOVES) for n in "ab"]
+    real = cli._run_task
+
+    def interrupted_at_the_second(backends, task):
+        if task.scenario.id == "b":
+            raise KeyboardInterrupt
+        return real(backends, task)
+
+    monkeypatch.setattr(cli, "_run_task", interrupted_at_the_second)
+    junit = tmp_path / "j.xml"
+    code, out, err = run(capsys, "run", "-j", "1", *map(str, paths), "--junit-xml", str(junit))
+    assert code == 130
+    assert out.splitlines()[-1] == "1 scenario(s): 1 passed, 0 failed"
+    assert err == "interrupted: 1 of 2 scenario(s) were run\n"
+    assert not junit.exists()
 
 
 def _pid(backends: object, item: int) -> int:
