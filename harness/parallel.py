@@ -91,11 +91,16 @@ def in_order(task: Task[T, R], items: Sequence[T], backends: Backends,
                 "code); run again with -j 1 to see where") from exc
 
 
+def leave_interrupts_to_the_command() -> None:
+    """For a worker process as it starts. Ctrl-C reaches every process of the terminal's
+    group: the command stops its workers itself, and each finishes the scenario it
+    runs (its cloud undone, its injection taken out)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_worker(inject: str | None) -> None:
     global _worker_backends
-    # Ctrl-C reaches every process of the terminal's group: the command stops its
-    # workers itself, and each finishes the scenario it runs (its cloud undone).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    leave_interrupts_to_the_command()
     _worker_backends = Backends(inject)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.explore.oracles import CRASH, Violation, check_step
 from harness.explore.session import RawStep, Session, StepCrashed
-from harness.parallel import Backends
+from harness.parallel import Backends, leave_interrupts_to_the_command
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import Outcome
 from harness.scenario.runner import run_scenario
@@ -55,6 +55,7 @@ _backends: Backends | None = None
 
 def _start(inject: str | None) -> None:
     global _backends
+    leave_interrupts_to_the_command()
     _backends = Backends(inject)
 
 
