@@ -243,8 +243,8 @@ def check_scheduler(backend: str, scheduler: str) -> None:
 
 
 def check_can_write(path: Path, option: str, *, directory: bool) -> None:
-    """Before a run that may take an hour, that what it writes at the end can be
-    written: ``path`` (a directory, or a file) or the directories to be made for it."""
+    """UsageError unless what a run writes at its end (a run may take an hour) can be
+    written: ``path``, a directory or a file, or the directories to be made for it."""
     if path.is_dir() != directory and path.exists():
         raise UsageError(f"{option} {path}: "
                          + ("not a directory" if directory else "a directory"))
