@@ -245,7 +245,7 @@ def check_scheduler(backend: str, scheduler: str) -> None:
 def check_can_write(path: Path, option: str, *, directory: bool) -> None:
     """UsageError unless what a run writes at its end (a run may take an hour) can be
     written: ``path``, a directory or a file, or the directories to be made for it."""
-    if path.is_dir() != directory and path.exists():
+    if path.exists() and path.is_dir() != directory:
         raise UsageError(f"{option} {path}: "
                          + ("not a directory" if directory else "a directory"))
     existing = path if directory else path.parent
