@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 import traceback
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import Outcome
-from harness.scenario.report import HumanReport, explain_text, write_junit
+from harness.scenario.report import HumanReport, explain_text, failure_text, write_junit
 from harness.scenario.runner import run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -76,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
         "diff", help="run scenarios on the fake cloud and on Nova, report differences")
     _add_paths(compare)
     _add_inject(compare)
+    compare.add_argument("--must-pass", action="store_true",
+                         help="also fail (exit 1) unless every scenario passes on Nova, as "
+                              "run --backend nova judges it: the catalogue run on Nova and "
+                              "the comparison in one pass")
+    compare.add_argument("--junit-xml", type=Path, metavar="PATH",
+                         help="also write the JUnit XML report of the scenarios on Nova, the "
+                              "one run --backend nova --junit-xml writes")
     _add_jobs(compare, "the number of CPUs")
 
     explaining = commands.add_parser(
@@ -328,31 +336,46 @@ def _compare_task(backends: Backends, scenario: Scenario) -> _Comparison:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    if args.junit_xml:
+        check_can_write(args.junit_xml, "--junit-xml", directory=False)
     scenarios = load_all(args.paths)
     backends = Backends(args.inject)
     _prepared(backends, "fake")
-    _prepared(backends, "nova")
+    nova = _prepared(backends, "nova")
     injected = f" + {args.inject}" if args.inject else ""
     print(f"Comparing {len(scenarios)} scenario(s): fake cloud{injected} vs installed "
           f"Nova{injected}", flush=True)
-    differing = not_applicable = compared = 0
+    differing = 0
+    on_nova: list[Verdict] = []
     try:
         for left, right, other_ties in in_order(_compare_task, scenarios, backends,
                                                 args.jobs or _cpus()):
             differing += _report_comparison(left.scenario, left, right, other_ties)
-            not_applicable += right.not_applicable is not None
-            compared += 1
+            if args.must_pass and right.error is None and not right.passed:
+                print("  fails on Nova:\n" + textwrap.indent(failure_text(right), "    "),
+                      flush=True)
+            on_nova.append(right)
     except WorkerDied as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print(f"interrupted: {compared} of {len(scenarios)} scenario(s) were compared, "
+        print(f"interrupted: {len(on_nova)} of {len(scenarios)} scenario(s) were compared, "
               f"{differing} different", file=sys.stderr)
         return EXIT_INTERRUPTED
+    not_applicable = sum(v.not_applicable is not None for v in on_nova)
+    failing = sum(not v.passed for v in on_nova)
     print(f"{len(scenarios)} scenario(s): {len(scenarios) - differing - not_applicable} the "
           f"same on both, {differing} different"
-          + (f", {not_applicable} not applicable on this Nova" if not_applicable else ""))
-    return EXIT_OK if not differing else EXIT_FAILED
+          + (f", {not_applicable} not applicable on this Nova" if not_applicable else "")
+          + (f"; {failing} did not pass on Nova" if failing else ""))
+    if args.junit_xml:
+        try:
+            write_junit(args.junit_xml, on_nova, nova.name, f"installed Nova{injected}")
+        except OSError as exc:
+            print(f"error: --junit-xml {args.junit_xml}: not written ({exc}); the results "
+                  "are above", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_FAILED if differing or (args.must_pass and failing) else EXIT_OK
 
 
 def _report_comparison(scenario: Scenario, left: Verdict, right: Verdict,

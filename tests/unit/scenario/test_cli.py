@@ -26,7 +26,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def assert_nothing_ran(out: str, err: str) -> None:
-    assert not any(line.startswith(("Running", "PASS", "FAIL")) for line in out.splitlines())
+    assert not any(line.startswith(("Running", "Comparing", "PASS", "FAIL", "SAME"))
+                   for line in out.splitlines())
     assert "Traceback" not in out + err
 
 
@@ -157,30 +158,39 @@ def test_junit_xml_is_written_for_a_passing_run(tmp_path, capsys):
     assert 'tests="1" failures="0"' in (tmp_path / "r" / "j.xml").read_text()
 
 
+# run, and diff with the fake cloud standing in for Nova (its fixture is below).
+WRITING_JUNIT = pytest.mark.parametrize("command", [["run"], ["diff", "-j", "1"]],
+                                        ids=["run", "diff"])
+
+
+@WRITING_JUNIT
 def test_a_junit_xml_path_nothing_can_be_written_to_is_refused_before_the_run(
-        tmp_path, capsys):
+        tmp_path, capsys, fake_for_nova, command):
     path = write(tmp_path / "scenarios" / "case.toml", MOVES)
     a_file = write(tmp_path / "a-file", "")
     for junit, message in ((tmp_path, f"--junit-xml {tmp_path}: a directory"),
                            (a_file / "j.xml", f"--junit-xml {a_file / 'j.xml'}: {a_file} is "
                                               "not a directory")):
-        code, out, err = run(capsys, "run", str(path), "--junit-xml", str(junit))
+        code, out, err = run(capsys, *command, str(path), "--junit-xml", str(junit))
         assert code == 2
         assert f"error: {message}" in err
         assert_nothing_ran(out, err)
 
 
+@WRITING_JUNIT
 def test_a_junit_file_not_written_after_the_run_says_so_after_the_results(
-        tmp_path, capsys, monkeypatch):
+        tmp_path, capsys, monkeypatch, fake_for_nova, command):
     path = write(tmp_path / "scenarios" / "case.toml", MOVES)
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("harness.cli.write_junit", disk_full)
-    code, out, err = run(capsys, "run", str(path), "--junit-xml", str(tmp_path / "j.xml"))
+    code, out, err = run(capsys, *command, str(path), "--junit-xml", str(tmp_path / "j.xml"))
     assert code == 2
-    assert out.splitlines()[-1] == "1 scenario(s): 1 passed, 0 failed"
+    assert out.splitlines()[-1] == {"run": "1 scenario(s): 1 passed, 0 failed",
+                                    "diff": "1 scenario(s): 1 the same on both, 0 different"
+                                    }[command[0]]
     assert err == (f"error: --junit-xml {tmp_path / 'j.xml'}: not written ([Errno 28] No "
                    "space left on device); the results are above\n")
 
@@ -243,6 +253,46 @@ def test_diff_of_agreeing_backends_says_same(tmp_path, capsys, fake_for_nova):
     code, out, _ = run(capsys, "diff", "-j", "1", str(write(tmp_path / "moves.toml", MOVES)))
     assert code == 0, out
     assert out.splitlines()[1].startswith("SAME moves  (fake ")
+
+
+def test_diff_counts_a_scenario_nova_fails_and_must_pass_fails_on_it(tmp_path, capsys,
+                                                                     fake_for_nova):
+    # Fails on both backends alike: the same, and without --must-pass no failure of diff.
+    path = str(write(tmp_path / "bug.toml", EXPECTS_BUG))
+    code, out, _ = run(capsys, "diff", "-j", "1", path)
+    assert code == 0, out
+    assert out.splitlines()[1].startswith("SAME bug  (fake ")
+    assert out.splitlines()[2:] == ["1 scenario(s): 1 the same on both, 0 different; 1 did "
+                                    "not pass on Nova"]
+    code, out, _ = run(capsys, "diff", "-j", "1", "--must-pass", path)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith("SAME bug  (fake ")
+    assert lines[2:4] == ["  fails on Nova:", "    step 2: live-migrate server 0 to @other "
+                                              "(host2)"]
+    assert "      error: expected NoValidHost, observed none" in lines, out
+
+
+def test_diff_must_pass_passes_when_every_scenario_passes_on_nova(tmp_path, capsys,
+                                                                  fake_for_nova):
+    code, out, _ = run(capsys, "diff", "-j", "1", "--must-pass",
+                       str(write(tmp_path / "moves.toml", MOVES)))
+    assert code == 0, out
+    assert out.splitlines()[-1] == "1 scenario(s): 1 the same on both, 0 different"
+
+
+def test_diff_writes_the_junit_file_run_on_nova_writes(tmp_path, capsys, fake_for_nova):
+    for name, text in (("a_moves", MOVES), ("b_bug", EXPECTS_BUG)):
+        write(tmp_path / "scenarios" / f"{name}.toml", text)
+    scenarios = str(tmp_path / "scenarios")
+    run(capsys, "run", "--backend", "nova", "-j", "1", scenarios,
+        "--junit-xml", str(tmp_path / "run.xml"))
+    code, out, _ = run(capsys, "diff", "-j", "1", scenarios,
+                       "--junit-xml", str(tmp_path / "diff.xml"))
+    assert code == 0, out
+    written = _timeless((tmp_path / "diff.xml").read_text())
+    assert 'tests="2" failures="1"' in written
+    assert written == _timeless((tmp_path / "run.xml").read_text())
 
 
 def test_diff_names_a_scenario_whose_outcome_hangs_on_a_weight_tie(tmp_path, capsys,
@@ -356,6 +406,26 @@ def test_an_interrupted_run_sums_up_what_ran_and_writes_no_junit_file(
     assert code == 130
     assert out.splitlines()[-1] == "1 scenario(s): 1 passed, 0 failed"
     assert err == "interrupted: 1 of 2 scenario(s) were run\n"
+    assert not junit.exists()
+
+
+def test_an_interrupted_diff_says_how_many_it_compared_and_writes_no_junit_file(
+        tmp_path, capsys, monkeypatch, fake_for_nova):
+    paths = [write(tmp_path / "scenarios" / f"{n}.toml", MOVES) for n in "ab"]
+    real = cli._compare_task
+
+    def interrupted_at_the_second(backends, scenario):
+        if scenario.id == "b":
+            raise KeyboardInterrupt
+        return real(backends, scenario)
+
+    monkeypatch.setattr(cli, "_compare_task", interrupted_at_the_second)
+    junit = tmp_path / "j.xml"
+    code, out, err = run(capsys, "diff", "-j", "1", *map(str, paths), "--junit-xml",
+                         str(junit))
+    assert code == 130
+    assert out.splitlines()[-1].startswith("SAME a  (fake ")
+    assert err == "interrupted: 1 of 2 scenario(s) were compared, 0 different\n"
     assert not junit.exists()
 
 
