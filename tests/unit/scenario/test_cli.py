@@ -285,8 +285,9 @@ def test_diff_writes_the_junit_file_run_on_nova_writes(tmp_path, capsys, fake_fo
     for name, text in (("a_moves", MOVES), ("b_bug", EXPECTS_BUG)):
         write(tmp_path / "scenarios" / f"{name}.toml", text)
     scenarios = str(tmp_path / "scenarios")
-    run(capsys, "run", "--backend", "nova", "-j", "1", scenarios,
-        "--junit-xml", str(tmp_path / "run.xml"))
+    code, _, _ = run(capsys, "run", "--backend", "nova", "-j", "1", scenarios,
+                     "--junit-xml", str(tmp_path / "run.xml"))
+    assert code == 1
     code, out, _ = run(capsys, "diff", "-j", "1", scenarios,
                        "--junit-xml", str(tmp_path / "diff.xml"))
     assert code == 0, out
