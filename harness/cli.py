@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import textwrap
 import time
 import traceback
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from harness.scenario.diff import Difference, diff
 from harness.scenario.loader import ScenarioError, discover, load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.outcome import Outcome
-from harness.scenario.report import HumanReport, explain_text, failure_text, write_junit
+from harness.scenario.report import HumanReport, explain_text, failure_text, indent, write_junit
 from harness.scenario.runner import run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -296,14 +295,21 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     report.finish(verdicts)
-    if args.junit_xml:
-        try:
-            write_junit(args.junit_xml, verdicts, backend.name, label)
-        except OSError as exc:
-            print(f"error: --junit-xml {args.junit_xml}: not written ({exc}); the results "
-                  "are above", file=sys.stderr)
-            return EXIT_USAGE
+    if args.junit_xml and not _junit_written(args.junit_xml, verdicts, backend.name, label):
+        return EXIT_USAGE
     return EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED
+
+
+def _junit_written(path: Path, verdicts: list[Verdict], backend: str, label: str) -> bool:
+    """Write the JUnit file at the end of a run; when it cannot be, say so after the
+    results already printed."""
+    try:
+        write_junit(path, verdicts, backend, label)
+    except OSError as exc:
+        print(f"error: --junit-xml {path}: not written ({exc}); the results are above",
+              file=sys.stderr)
+        return False
+    return True
 
 
 class _RunTask(NamedTuple):
@@ -352,7 +358,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                                 args.jobs or _cpus()):
             differing += _report_comparison(left.scenario, left, right, other_ties)
             if args.must_pass and right.error is None and not right.passed:
-                print("  fails on Nova:\n" + textwrap.indent(failure_text(right), "    "),
+                print("  fails on Nova:\n" + indent(failure_text(right), "    "),
                       flush=True)
             on_nova.append(right)
     except WorkerDied as exc:
@@ -368,13 +374,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
           f"same on both, {differing} different"
           + (f", {not_applicable} not applicable on this Nova" if not_applicable else "")
           + (f"; {failing} did not pass on Nova" if failing else ""))
-    if args.junit_xml:
-        try:
-            write_junit(args.junit_xml, on_nova, nova.name, f"installed Nova{injected}")
-        except OSError as exc:
-            print(f"error: --junit-xml {args.junit_xml}: not written ({exc}); the results "
-                  "are above", file=sys.stderr)
-            return EXIT_USAGE
+    if args.junit_xml and not _junit_written(args.junit_xml, on_nova, nova.name,
+                                             f"installed Nova{injected}"):
+        return EXIT_USAGE
     return EXIT_FAILED if differing or (args.must_pass and failing) else EXIT_OK
 
 

@@ -13,7 +13,7 @@ from harness.scenario.outcome import StepOutcome
 from harness.verdicts import render
 
 
-def _indent(text: str, prefix: str) -> str:
+def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
@@ -62,7 +62,7 @@ def failure_text(verdict: Verdict, with_trace: bool = True) -> str:
             parts.extend(f"    {line}" for line in result.explanation)
         if with_trace and result.trace:
             parts.append(f"  trace of step {result.step.index + 1}:")
-            parts.append(_indent(result.trace, "    "))
+            parts.append(indent(result.trace, "    "))
     return "\n".join(parts)
 
 
@@ -93,12 +93,12 @@ class HumanReport:
                                 "the scenario expects (an expected failure, not a "
                                 "regression)")
         if not verdict.passed:
-            self._write(_indent(failure_text(verdict), "  "))
+            self._write(indent(failure_text(verdict), "  "))
         elif self.show_traces and verdict.outcome is not None:
             for result in verdict.outcome.steps:
                 self._write(f"  step {result.step.index + 1}: "
                             f"{result.step.describe_outcome(result)}")
-                self._write(_indent(result.trace, "    "))
+                self._write(indent(result.trace, "    "))
 
     def finish(self, verdicts: list[Verdict]) -> None:
         failed = [v for v in verdicts if not v.passed]
